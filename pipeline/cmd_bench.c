@@ -1,0 +1,258 @@
+/* lookout bench — times single ops on YOLO-typical shapes: kernel time
+ * from GPU timestamps (wall time where the device has none), GFLOP/s for
+ * compute-bound ops, GB/s for memory-bound ones, and the plain-C reference
+ * on the same shape beside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lookout/lookout.h"
+
+typedef struct bench_case {
+    const char *name;
+    lk_op op;
+    int n_in;
+    lk_shape in[3];
+    int is_const[3];
+    void (*params)(lk_params *p);
+    int bandwidth;           /* report GB/s instead of GFLOP/s */
+} bench_case;
+
+static void conv3x3s2(lk_params *p)
+{
+    lk_params_init(LK_OP_CONV2D, p);
+    p->conv2d.kernel[0] = p->conv2d.kernel[1] = 3;
+    p->conv2d.stride[0] = p->conv2d.stride[1] = 2;
+    for (int i = 0; i < 4; i++)
+        p->conv2d.pads[i] = 1;
+    p->conv2d.act.kind = LK_ACT_SILU;
+}
+
+static void conv3x3(lk_params *p)
+{
+    conv3x3s2(p);
+    p->conv2d.stride[0] = p->conv2d.stride[1] = 1;
+}
+
+static void conv1x1(lk_params *p)
+{
+    lk_params_init(LK_OP_CONV2D, p);
+    p->conv2d.act.kind = LK_ACT_SILU;
+}
+
+static void dw7x7(lk_params *p)
+{
+    lk_params_init(LK_OP_CONV2D, p);
+    p->conv2d.kernel[0] = p->conv2d.kernel[1] = 7;
+    for (int i = 0; i < 4; i++)
+        p->conv2d.pads[i] = 3;
+    p->conv2d.groups = 128;
+}
+
+static void dw3x3(lk_params *p)
+{
+    conv3x3(p);
+    p->conv2d.groups = 64;
+}
+
+static void matmul(lk_params *p) { lk_params_init(LK_OP_MATMUL, p); }
+
+static void maxpool5(lk_params *p)
+{
+    lk_params_init(LK_OP_POOL2D, p);
+    p->pool2d.kind = LK_POOL_MAX;
+    p->pool2d.kernel[0] = p->pool2d.kernel[1] = 5;
+    for (int i = 0; i < 4; i++)
+        p->pool2d.pads[i] = 2;
+}
+
+static void add(lk_params *p)
+{
+    lk_params_init(LK_OP_BINARY, p);
+    p->binary.kind = LK_BIN_ADD;
+}
+
+static void silu(lk_params *p)
+{
+    lk_params_init(LK_OP_UNARY, p);
+    p->unary.act.kind = LK_ACT_SILU;
+}
+
+static void upsample(lk_params *p)
+{
+    lk_params_init(LK_OP_RESIZE, p);
+    p->resize.mode = LK_RESIZE_NEAREST;
+    p->resize.coord = LK_COORD_ASYMMETRIC;
+    p->resize.nearest = LK_NEAREST_FLOOR;
+    p->resize.scale[0] = p->resize.scale[1] = 2.0f;
+}
+
+static void softmax(lk_params *p) { lk_params_init(LK_OP_SOFTMAX, p); }
+
+static void concat(lk_params *p)
+{
+    lk_params_init(LK_OP_CONCAT, p);
+    p->axis.axis = 1;
+}
+
+#define S4(n, c, h, w) {4, {n, c, h, w}}
+#define S3(a, b, c) {3, {a, b, c}}
+#define S2(a, b) {2, {a, b}}
+#define S1(a) {1, {a}}
+
+static const bench_case cases[] = {
+    {"conv 3x3 s2 3->16 @640", LK_OP_CONV2D, 3, {S4(1, 3, 640, 640), S4(16, 3, 3, 3), S1(16)}, {0, 1, 1}, conv3x3s2, 0},
+    {"conv 3x3 64->64 @80", LK_OP_CONV2D, 3, {S4(1, 64, 80, 80), S4(64, 64, 3, 3), S1(64)}, {0, 1, 1}, conv3x3, 0},
+    {"conv 1x1 128->256 @40", LK_OP_CONV2D, 3, {S4(1, 128, 40, 40), S4(256, 128, 1, 1), S1(256)}, {0, 1, 1}, conv1x1, 0},
+    {"dwconv 3x3 64 @80", LK_OP_CONV2D, 3, {S4(1, 64, 80, 80), S4(64, 1, 3, 3), S1(64)}, {0, 1, 1}, dw3x3, 0},
+    {"dwconv 7x7 128 @40", LK_OP_CONV2D, 3, {S4(1, 128, 40, 40), S4(128, 1, 7, 7), S1(128)}, {0, 1, 1}, dw7x7, 0},
+    {"matmul 1024^3", LK_OP_MATMUL, 2, {S2(1024, 1024), S2(1024, 1024)}, {0, 1}, matmul, 0},
+    {"matmul attn 4x400x32x400", LK_OP_MATMUL, 2, {S3(4, 400, 32), S3(4, 32, 400)}, {0, 0}, matmul, 0},
+    {"maxpool 5x5 s1 256 @20", LK_OP_POOL2D, 1, {S4(1, 256, 20, 20)}, {0}, maxpool5, 1},
+    {"add 64x80x80", LK_OP_BINARY, 2, {S4(1, 64, 80, 80), S4(1, 64, 80, 80)}, {0, 0}, add, 1},
+    {"silu 64x80x80", LK_OP_UNARY, 1, {S4(1, 64, 80, 80)}, {0}, silu, 1},
+    {"upsample x2 128 @20", LK_OP_RESIZE, 1, {S4(1, 128, 20, 20)}, {0}, upsample, 1},
+    {"concat 2x64 @80", LK_OP_CONCAT, 2, {S4(1, 64, 80, 80), S4(1, 64, 80, 80)}, {0, 0}, concat, 1},
+    {"softmax 4x400x400", LK_OP_SOFTMAX, 1, {S3(4, 400, 400)}, {0}, softmax, 1},
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Runs one case; fills kernel and reference milliseconds and bytes moved. */
+static lk_status run_case(lk_context *ctx, const bench_case *c, lk_precision prec, int runs,
+                          double *gpu_ms, double *ref_ms, double *flops, double *bytes, lk_msg *msg)
+{
+    lk_graph *g = NULL;
+    lk_net *net = NULL;
+    lk_net_opts opts;
+    lk_params p;
+    lk_tensor in[3], out;
+    float *data[3] = {0}, *y = NULL, *yref = NULL;
+    const float *inputs[3];
+    int n_inputs = 0;
+    double *times = calloc((size_t)runs, sizeof *times);
+    lk_status st = lk_graph_new(&g, msg);
+
+    if (st || !times)
+        goto fail;
+    c->params(&p);
+    *bytes = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        size_t n = (size_t)lk_shape_numel(&c->in[i]);
+        data[i] = malloc(n * sizeof(float));
+        if (!data[i]) {
+            st = LK_ERR_NO_MEMORY;
+            goto fail;
+        }
+        for (size_t j = 0; j < n; j++)
+            data[i][j] = (float)((j * 2654435761u) % 1000) / 1000.0f - 0.5f;
+        *bytes += (double)n * (prec == LK_FP16 ? 2 : 4);
+        st = c->is_const[i] ? lk_graph_constant(g, NULL, &c->in[i], data[i], &in[i], msg)
+                            : lk_graph_input(g, NULL, &c->in[i], &in[i], msg);
+        if (st)
+            goto fail;
+        if (!c->is_const[i])
+            inputs[n_inputs++] = data[i];
+    }
+    if ((st = lk_graph_add(g, c->op, &p, c->name, in, c->n_in, &out, 1, msg)) ||
+        (st = lk_graph_output(g, out, msg)))
+        goto fail;
+    lk_shape os;
+    lk_graph_shape(g, out, &os);
+    *bytes += (double)lk_shape_numel(&os) * (prec == LK_FP16 ? 2 : 4);
+    *flops = lk_graph_flops(g);
+    y = malloc((size_t)lk_shape_numel(&os) * sizeof *y);
+    yref = malloc((size_t)lk_shape_numel(&os) * sizeof *yref);
+    if (!y || !yref) {
+        st = LK_ERR_NO_MEMORY;
+        goto fail;
+    }
+    lk_net_opts_init(&opts);
+    opts.precision = prec;
+    opts.profile = 1;
+    if ((st = lk_net_new(ctx, g, &opts, &net, msg)) || (st = lk_net_run(net, inputs, &y, msg)))
+        goto fail;
+    for (int r = 0; r < runs; r++) {
+        lk_profile_entry e;
+        double t0 = cli_now_ms();
+        if ((st = lk_net_run(net, inputs, &y, msg)))
+            goto fail;
+        times[r] = lk_net_profile(net, &e, 1) ? e.ms : cli_now_ms() - t0;
+    }
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    *gpu_ms = times[runs / 2];
+    double t0 = cli_now_ms();
+    if ((st = lk_graph_run_reference(g, inputs, &yref, msg)))
+        goto fail;
+    *ref_ms = cli_now_ms() - t0;
+
+fail:
+    lk_net_free(net);
+    lk_graph_free(g);
+    for (int i = 0; i < 3; i++)
+        free(data[i]);
+    free(y);
+    free(yref);
+    free(times);
+    return st;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    lk_context_opts copts;
+    lk_context *ctx = NULL;
+    lk_msg msg = {{0}};
+    lk_precision prec = LK_FP32;
+    int runs = 10, rc = 0;
+    const char *filter = NULL;
+
+    lk_context_opts_init(&copts);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            copts.device = argv[++i];
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--filter") && i + 1 < argc)
+            filter = argv[++i];
+        else if (!strcmp(argv[i], "--fp16"))
+            prec = LK_FP16;
+        else {
+            fprintf(stderr, "usage: lookout bench [--device INDEX|NAME] [--runs N] [--fp16] "
+                            "[--filter SUBSTRING]\n");
+            return !strcmp(argv[i], "--help") ? 0 : 2;
+        }
+    }
+    if (runs < 1)
+        runs = 1;
+    if (lk_context_new(&copts, &ctx, &msg)) {
+        fprintf(stderr, "lookout: %s\n", msg.text);
+        return 1;
+    }
+    const lk_device_info *dev = lk_context_device(ctx);
+    printf("device: %s (%s, %s), storage %s, median of %d runs, %s\n\n", dev->name,
+           lk_device_type_str(dev->type), dev->driver, prec == LK_FP16 ? "fp16" : "fp32", runs,
+           dev->timestamps ? "kernel time from GPU timestamps" : "wall time");
+    printf("%-28s %10s %12s %12s %12s %8s\n", "op and shape", "ms", "GFLOP/s", "GB/s",
+           "C ref ms", "speedup");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double ms = 0, ref_ms = 0, flops = 0, bytes = 0;
+        if (filter && !strstr(cases[i].name, filter))
+            continue;
+        lk_status st = run_case(ctx, &cases[i], prec, runs, &ms, &ref_ms, &flops, &bytes, &msg);
+        if (st) {
+            printf("%-28s failed: %s\n", cases[i].name, msg.text);
+            rc = 1;
+            continue;
+        }
+        printf("%-28s %10.3f %12.2f %12.2f %12.2f %7.1fx\n", cases[i].name, ms,
+               flops / (ms * 1e6), bytes / (ms * 1e6), ref_ms, ref_ms / ms);
+        fflush(stdout);
+    }
+    lk_context_free(ctx);
+    return rc;
+}
