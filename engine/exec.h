@@ -55,6 +55,7 @@ typedef struct lk_vk_net lk_vk_net;
 lk_status lk_vk_net_new(lk_context *ctx, const lk_exec *ex, const lk_net_opts *opts,
                         lk_vk_net **out, lk_msg *msg);
 void lk_vk_net_free(lk_vk_net *vn);
+uint64_t lk_vk_net_weight_bytes(const lk_vk_net *vn);
 lk_status lk_vk_net_submit(lk_vk_net *vn, const float *const *inputs, lk_msg *msg);
 lk_status lk_vk_net_wait(lk_vk_net *vn, uint64_t timeout_ns, float *const *outputs, lk_msg *msg);
 /* Per-node GPU milliseconds of the last run; 0 when not profiled. */

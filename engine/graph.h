@@ -22,6 +22,7 @@ typedef struct lk_tensor_info {
     int producer;            /* node index, -1 for inputs and constants */
     int view_of;             /* tensor whose memory this one aliases, or -1 */
     int is_output;
+    int dead;                /* removed by a rewrite: no producer, no consumer */
 } lk_tensor_info;
 
 typedef struct lk_node {

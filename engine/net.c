@@ -216,7 +216,7 @@ static lk_status plan_memory(lk_exec *ex, const int *scratch_node, lk_msg *msg)
     }
     for (int t = 0; t < nt; t++) {
         item_of[t] = -1;
-        if (ex->root[t] != t || g->tensors[t].kind == LK_TENSOR_CONST)
+        if (ex->root[t] != t || g->tensors[t].kind == LK_TENSOR_CONST || g->tensors[t].dead)
             continue;
         items[n_items] = (lk_plan_item){
             (uint64_t)lk_shape_numel(&g->tensors[t].shape) * ex->elem_size, first[t], last[t], 0};
@@ -355,11 +355,6 @@ lk_status lk_net_new(lk_context *ctx, const lk_graph *g, const lk_net_opts *opts
         net->out_names[i] = dup_or_empty(g->tensors[g->outputs[i]].name);
         net->out_shapes[i] = g->tensors[g->outputs[i]].shape;
     }
-    for (int t = 0; t < g->n_tensors; t++)
-        if (g->tensors[t].kind == LK_TENSOR_CONST)
-            net->mem.weight_bytes += (uint64_t)lk_shape_numel(&g->tensors[t].shape) * ex->elem_size;
-    for (int i = 0; i < ex->n_aux; i++)
-        net->mem.weight_bytes += ex->aux[i].count * (ex->aux[i].is_int ? 4 : ex->elem_size);
     net->mem.arena_bytes = ex->stats.arena_bytes;
     net->mem.naive_bytes = ex->stats.naive_bytes;
     net->mem.peak_live_bytes = ex->stats.peak_live_bytes;
@@ -367,6 +362,7 @@ lk_status lk_net_new(lk_context *ctx, const lk_graph *g, const lk_net_opts *opts
     st = lk_vk_net_new(ctx, ex, opts, &net->vk, msg);
     if (st)
         goto fail;
+    net->mem.weight_bytes = lk_vk_net_weight_bytes(net->vk);
     /* The backend has uploaded everything it needs from the graph. */
     for (int i = 0; i < ex->n_aux; i++) {
         free(ex->aux[i].data);

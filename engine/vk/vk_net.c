@@ -314,9 +314,17 @@ static lk_status upload_weights(lk_vk_net *vn, const lk_exec *ex, uint64_t *cons
     lk_vk_buffer staging = {0};
     lk_status st;
 
-    for (int t = 0; t < g->n_tensors; t++) {
+    /* Only constants some node reads: rewrites leave the originals behind. */
+    for (int t = 0; t < g->n_tensors; t++)
         const_off[t] = UINT64_MAX;
-        if (g->tensors[t].kind == LK_TENSOR_CONST && ex->root[t] == t) {
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] >= 0)
+                const_off[ex->root[g->nodes[i].in[j]]] = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        int used = const_off[t] == 0;
+        const_off[t] = UINT64_MAX;
+        if (used && g->tensors[t].kind == LK_TENSOR_CONST) {
             const_off[t] = total;
             total = align_up(total + (uint64_t)lk_shape_numel(&g->tensors[t].shape) * vn->elem_size,
                              ex->align);
@@ -605,6 +613,11 @@ lk_status lk_vk_net_wait(lk_vk_net *vn, uint64_t timeout_ns, float *const *outpu
     }
 fail:
     return st;
+}
+
+uint64_t lk_vk_net_weight_bytes(const lk_vk_net *vn)
+{
+    return vn->buf[BUF_WEIGHTS].size;
 }
 
 int lk_vk_net_node_ms(const lk_vk_net *vn, double *ms, int n_nodes)

@@ -341,6 +341,13 @@ lk_shape lk_shape4(int64_t n, int64_t c, int64_t h, int64_t w);
 /* Formats "[1,3,224,224]" into buf and returns buf. */
 const char *lk_shape_str(const lk_shape *s, char *buf, size_t n);
 
+/* Rewrites the graph in place into an equivalent, cheaper one: batch norm
+ * folded into the convolution before it (when that conv's output feeds
+ * nothing else and carries no activation). *n_rewrites (may be NULL) gets
+ * the number of nodes removed. Tensor ids of graph outputs stay valid. */
+lk_status lk_graph_optimize(lk_graph *g, int *n_rewrites, lk_msg *msg);
+int lk_graph_n_nodes(const lk_graph *g);
+
 /* Runs the whole graph with the plain-C reference ops (slow; for checking).
  * inputs: one array per graph input in declaration order; outputs: one per
  * graph output, each sized to its shape. */
