@@ -319,6 +319,24 @@ lk_status lk_graph_shape(const lk_graph *g, lk_tensor t, lk_shape *shape)
     return LK_OK;
 }
 
+int lk_graph_n_inputs(const lk_graph *g) { return g->n_inputs; }
+int lk_graph_n_outputs(const lk_graph *g) { return g->n_outputs; }
+
+lk_tensor lk_graph_input_tensor(const lk_graph *g, int i)
+{
+    return i >= 0 && i < g->n_inputs ? g->inputs[i] : -1;
+}
+
+lk_tensor lk_graph_output_tensor(const lk_graph *g, int i)
+{
+    return i >= 0 && i < g->n_outputs ? g->outputs[i] : -1;
+}
+
+const char *lk_graph_tensor_name(const lk_graph *g, lk_tensor t)
+{
+    return t >= 0 && t < g->n_tensors ? g->tensors[t].name : NULL;
+}
+
 static void node_shapes(const lk_graph *g, const lk_node *n, lk_shape *in, lk_shape *out)
 {
     for (int i = 0; i < n->n_in; i++) {

@@ -47,6 +47,6 @@ void main()
         bool pad = false;
         AXIS(D7, T7) AXIS(D6, T6) AXIS(D5, T5) AXIS(D4, T4)
         AXIS(D3, T3) AXIS(D2, T2) AXIS(D1, T1) AXIS(D0, T0)
-        y[i] = pad ? SFLOAT(value) : x[src];
+        y[i] = SFLOAT(pad ? value : float(x[src]));  // select in fp32: fp16 storage only
     }
 }

@@ -1,9 +1,10 @@
 #version 450
 // softmax along one axis of a tensor seen as [outer, len, inner]: each of
 // the outer·inner rows holds len elements `inner` apart. T invocations
-// share a row (T = 1 for short rows: one row per invocation, neighbouring
-// rows are neighbouring memory when the axis is not the last), WG / T rows
-// per workgroup, grid-stride over row groups.
+// share a row (the host picks T, see lk_row_threads: 1 for short rows or
+// when rows are plentiful; then neighbouring rows are neighbouring memory
+// if the axis is not the last), WG / T rows per workgroup, grid-stride
+// over row groups.
 //
 // Pass 1 keeps a running (max, sum of exp(x - max)) per invocation and
 // merges the T partials in shared memory; pass 2 writes exp(x - max) / sum.

@@ -11,7 +11,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 static const char *const param_names[] = {"X", "scale", "B", "mean", "var"};
 
@@ -95,9 +94,9 @@ static lk_status batchnorm_gpu(const lk_node *n, const lk_shape *in, const lk_sh
     lk_dispatch_spec(&d, (uint32_t)folded);
     lk_dispatch_spec(&d, (uint32_t)vec);
     lk_dispatch_specf(&d, n->p.norm.epsilon);
+    lk_dispatch_spec(&d, (uint32_t)inner);
+    lk_dispatch_spec(&d, (uint32_t)c);
     lk_dispatch_push(&d, (uint32_t)count);
-    lk_dispatch_push(&d, (uint32_t)inner);
-    lk_dispatch_push(&d, (uint32_t)c);
     lk_dispatch_bind(&d, LK_BIND_IN(0));
     /* Folded: binding 1 holds a and b, the others are unread. */
     lk_dispatch_bind(&d, folded ? LK_BIND_AUX(aux) : LK_BIND_IN(1));
@@ -105,7 +104,7 @@ static lk_status batchnorm_gpu(const lk_node *n, const lk_shape *in, const lk_sh
         lk_dispatch_bind(&d, LK_BIND_IN(folded ? 0 : i));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     uint32_t groups = lk_div_up((uint64_t)count, (vec ? 4 : 1) * WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

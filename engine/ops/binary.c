@@ -16,7 +16,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 /* Dim `i` of s seen right-aligned against `rank` axes (1 where absent). */
 static int64_t aligned_dim(const lk_shape *s, int rank, int i)
@@ -142,7 +141,7 @@ static lk_status binary_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     /* About four elements per invocation (one vec4, or four strided
      * scalars through the grid-stride loop). */
     uint32_t groups = lk_div_up((uint64_t)count, 4 * WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

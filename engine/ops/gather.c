@@ -8,7 +8,6 @@
 
 #define WG_SIZE 256   /* invocations per workgroup */
 #define ELEMS 4       /* elements per invocation, WG_SIZE apart (coalesced) */
-#define MAX_GROUPS_X 65535u
 
 static lk_status gather_infer(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg)
 {
@@ -110,7 +109,7 @@ static lk_status gather_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     lk_dispatch_bind(&d, LK_BIND_AUX(aux));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     uint32_t groups = lk_div_up((uint64_t)total, (uint64_t)WG_SIZE * ELEMS);
-    d.groups[0] = groups < MAX_GROUPS_X ? groups : MAX_GROUPS_X;
+    lk_dispatch_grid(&d, groups);
     d.groups[1] = lk_div_up(groups, d.groups[0]);
     return lk_kernels_dispatch(k, &d, msg);
 }

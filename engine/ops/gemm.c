@@ -6,10 +6,6 @@
  * strides, C's broadcast is strides of 0. */
 #include "op.h"
 
-/* Defined in matmul.c; see there. */
-lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
-                           const int32_t *off, int64_t batch, int c_input, float alpha,
-                           float beta, const lk_activation *act, lk_msg *msg);
 
 /* The problem of a gemm node: dims {M, N, K} and strides {a_sm, a_sk,
  * b_sk, b_sn, c_sm, c_sn} in elements. */

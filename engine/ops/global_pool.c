@@ -6,7 +6,6 @@
 
 #include "op.h"
 
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 static lk_status global_pool_infer(const lk_node *n, const lk_shape *in, lk_shape *out,
                                    lk_msg *msg)
@@ -59,7 +58,7 @@ static lk_status global_pool_gpu(const lk_node *n, const lk_shape *in, const lk_
     lk_dispatch_push(&d, (uint32_t)size);
     lk_dispatch_bind(&d, LK_BIND_IN(0));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
-    d.groups[0] = planes < MAX_GROUPS ? (uint32_t)planes : MAX_GROUPS;
+    lk_dispatch_grid(&d, planes);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

@@ -9,7 +9,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 /* rows = product of the dims before axis, len = product from axis on. */
 static void rows_of(const lk_shape *s, int axis, int64_t *rows, int64_t *len)
@@ -132,10 +131,7 @@ static lk_status layernorm_gpu(const lk_node *n, const lk_shape *in, const lk_sh
     int b_idx = bias ? index_table(k, &in[0], axis, &in[2], len) : -1;
     if (s_idx == -2 || b_idx == -2)
         return lk_fail(msg, LK_ERR_NO_MEMORY, "index table: out of memory");
-    /* Eight to sixteen elements per invocation. */
-    uint32_t t = 1;
-    while (t < WG && (int64_t)t * 16 <= len)
-        t *= 2;
+    uint32_t t = lk_row_threads(k, rows, len);
     uint32_t groups = lk_div_up(rows, WG / t);
 
     lk_dispatch d;
@@ -155,7 +151,7 @@ static lk_status layernorm_gpu(const lk_node *n, const lk_shape *in, const lk_sh
     lk_dispatch_bind(&d, s_idx >= 0 ? LK_BIND_AUX(s_idx) : LK_BIND_IN(0));
     lk_dispatch_bind(&d, b_idx >= 0 ? LK_BIND_AUX(b_idx) : LK_BIND_IN(0));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

@@ -5,14 +5,14 @@
  * follows.
  *
  * Also home of lk_matmul_record, the driver of shaders/matmul.comp shared
- * with gemm: it takes one strided problem, picks the orientation (Y or Yᵀ)
- * and the register-block shape, and records the dispatch. */
+ * with gemm: it takes one strided problem, repacks a constant B for vec4
+ * loads, picks the orientation (Y or Yᵀ) and the register-block shape,
+ * and records the dispatch. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
 
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 #define BLOCK_TN 32       /* columns per workgroup (see block_tm for rows) */
 
 /* The operand layout of a matmul node, numpy rules applied. */
@@ -191,16 +191,7 @@ static int repack_b(lk_kernels *k, int64_t n, int64_t kk, int64_t *b_sk, int64_t
     return aux;
 }
 
-/* Records matmul.comp for Y[z] = act(alpha·A[z]·B[z] + beta·C), Y [batch,
- * M, N] contiguous, A node input 0, B input 1. dims = {M, N, K}; st =
- * {a_sm, a_sk, b_sk, b_sn, c_sm, c_sn}, element strides (C's 0 on
- * broadcast axes); off holds the (A, B) element offsets of each of the
- * `batch` matrices (B's K·N apart); c_input is the node input holding C,
- * or -1. Used by gemm too. */
-lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
-                           const int32_t *off, int64_t batch, int c_input, float alpha,
-                           float beta, const lk_activation *act, lk_msg *msg);
-
+/* Declared in op.h; B's batch matrices lie K·N apart in off. */
 lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
                            const int32_t *off, int64_t batch, int c_input, float alpha,
                            float beta, const lk_activation *act, lk_msg *msg)
@@ -255,7 +246,7 @@ lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t s
     }
     int aux = lk_kernels_aux_i32(k, o, (size_t)batch * 2);
     free(o);
-    if (gx > MAX_GROUPS || gy > MAX_GROUPS || batch > (int64_t)MAX_GROUPS)
+    if (gx > LK_MAX_GROUPS || gy > LK_MAX_GROUPS || batch > (int64_t)LK_MAX_GROUPS)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "%lld matrices of %lld x %lld exceed the dispatch limits",
                        (long long)batch, (long long)dims[0], (long long)dims[1]);
 
@@ -297,7 +288,7 @@ static lk_status matmul_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     if (lk_shape_numel(&in[0]) > INT32_MAX || lk_shape_numel(&in[1]) > INT32_MAX ||
         lk_shape_numel(&out[0]) > INT32_MAX)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "operands beyond 32-bit indexing");
-    if (g.batch > (int64_t)MAX_GROUPS)
+    if (g.batch > (int64_t)LK_MAX_GROUPS)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "%lld batches exceed the dispatch limit",
                        (long long)g.batch);
     int32_t *off = malloc((size_t)g.batch * 2 * sizeof *off);

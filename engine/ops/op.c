@@ -150,3 +150,8 @@ void lk_dispatch_bind(lk_dispatch *d, int ref)
         d->bind[d->n_bind] = ref;
     d->n_bind++;
 }
+
+void lk_dispatch_grid(lk_dispatch *d, uint64_t groups)
+{
+    d->groups[0] = groups < LK_MAX_GROUPS ? (uint32_t)groups : LK_MAX_GROUPS;
+}

@@ -62,7 +62,27 @@ void lk_dispatch_specf(lk_dispatch *d, float v);
 void lk_dispatch_push(lk_dispatch *d, uint32_t v);      /* next push word */
 void lk_dispatch_pushf(lk_dispatch *d, float v);
 void lk_dispatch_bind(lk_dispatch *d, int ref);         /* next binding */
+/* Vulkan's guaranteed maxComputeWorkGroupCount per dimension. */
+#define LK_MAX_GROUPS 65535u
+/* Sets a 1-D grid of `groups` workgroups capped at LK_MAX_GROUPS, for
+ * shaders that loop with a grid stride over whatever the cap leaves. */
+void lk_dispatch_grid(lk_dispatch *d, uint64_t groups);
 static inline uint32_t lk_div_up(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
+
+/* Shared by ops that run on one kernel (defined in the op named). */
+
+/* matmul.c: records matmul.comp for Y[z] = act(alpha·A[z]·B[z] + beta·C),
+ * Y [batch, M, N] contiguous, A node input 0, B input 1. dims = {M, N, K};
+ * st = {a_sm, a_sk, b_sk, b_sn, c_sm, c_sn}, element strides (C's 0 on
+ * broadcast axes); off holds the (A, B) element offsets of each of the
+ * `batch` matrices; c_input is the node input holding C, or -1. */
+lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
+                           const int32_t *off, int64_t batch, int c_input, float alpha,
+                           float beta, const lk_activation *act, lk_msg *msg);
+
+/* softmax.c: invocations per row (a power of two <= 256) for row-reduction
+ * kernels (softmax, layernorm). */
+uint32_t lk_row_threads(lk_kernels *k, int64_t rows, int64_t len);
 
 typedef struct lk_op_class {
     const char *name;

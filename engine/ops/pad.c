@@ -13,7 +13,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 /* Source coordinate of output coordinate o along an axis of length len
  * with pads b (begin) and e (end); -1 for the constant. */
@@ -146,14 +145,8 @@ static lk_status pad_gpu(const lk_node *n, const lk_shape *in, const lk_shape *o
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     lk_dispatch_bind(&d, LK_BIND_AUX(aux));
     uint32_t groups = lk_div_up((uint64_t)count, WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
-}
-
-static double pad_flops(const lk_node *n, const lk_shape *in, const lk_shape *out)
-{
-    (void)n; (void)in;
-    return (double)lk_shape_numel(&out[0]);
 }
 
 const lk_op_class lk_op_pad = {
@@ -163,5 +156,5 @@ const lk_op_class lk_op_pad = {
     .infer = pad_infer,
     .reference = pad_reference,
     .gpu = pad_gpu,
-    .flops = pad_flops,
+    /* no flops: data movement */
 };

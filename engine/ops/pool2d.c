@@ -12,7 +12,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 /* Output length along one axis; 0 when no window fits. */
 static int64_t pool_len(int64_t in, int k, int s, int d, int pb, int pe, int ceil_mode)
@@ -135,7 +134,7 @@ static lk_status pool2d_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     lk_dispatch_bind(&d, LK_BIND_IN(0));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     uint32_t groups = lk_div_up((uint64_t)count, WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

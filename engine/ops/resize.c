@@ -14,7 +14,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 typedef struct tap {
     int32_t i0, i1;          /* source indices, clamped to the input */
@@ -98,11 +97,14 @@ static lk_status resize_infer(const lk_node *n, const lk_shape *in, lk_shape *ou
             return lk_fail(msg, LK_ERR_INVALID_ARG,
                            "%s: out_size %d and scale %g (need a size >= 1 or a scale > 0)",
                            axis[a], p->out_size[a], (double)s);
-        int64_t o = p->out_size[a] ? p->out_size[a] : (int64_t)floor((double)len * s);
-        if (o < 1)
+        double o = p->out_size[a] ? p->out_size[a] : floor((double)len * s);
+        if (o < 1.0)
             return lk_fail(msg, LK_ERR_SHAPE, "zero-size output: %s %lld * scale %g < 1",
                            axis[a], (long long)len, (double)s);
-        out[0].d[in[0].rank - 2 + a] = o;
+        if (o > INT32_MAX)
+            return lk_fail(msg, LK_ERR_SHAPE, "%s %lld * scale %g is too large",
+                           axis[a], (long long)len, (double)s);
+        out[0].d[in[0].rank - 2 + a] = (int64_t)o;
     }
     return LK_OK;
 }
@@ -162,15 +164,15 @@ static lk_status resize_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     lk_dispatch_bind(&d, LK_BIND_AUX(aux));
     uint32_t groups = lk_div_up((uint64_t)count, WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 
 static double resize_flops(const lk_node *n, const lk_shape *in, const lk_shape *out)
 {
     (void)in;
-    /* Bilinear: four taps per output; nearest: a copy. */
-    return (double)lk_shape_numel(&out[0]) * (n->p.resize.mode == LK_RESIZE_LINEAR ? 4 : 1);
+    /* Bilinear: one per tap, four per output; nearest is a copy. */
+    return n->p.resize.mode == LK_RESIZE_LINEAR ? 4.0 * (double)lk_shape_numel(&out[0]) : 0.0;
 }
 
 const lk_op_class lk_op_resize = {

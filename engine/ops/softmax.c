@@ -1,13 +1,13 @@
 /* softmax: opset-13 semantics, exp(x - max) / sum along one axis (negative
  * counts from the end), numerically stable. The tensor is seen as [outer,
- * len, inner]; see shaders/softmax.comp for how rows map to invocations. */
+ * len, inner]; see shaders/softmax.comp for how rows map to invocations.
+ * Also home of lk_row_threads, shared with layernorm. */
 #include <math.h>
 #include <stdint.h>
 
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 /* len = size of the axis, inner = product of the dims after it. */
 static void rows_of(const lk_shape *s, int axis, int64_t *outer, int64_t *len, int64_t *inner)
@@ -18,6 +18,21 @@ static void rows_of(const lk_shape *s, int axis, int64_t *outer, int64_t *len, i
     *len = s->d[axis];
     for (int i = axis + 1; i < s->rank; i++)
         *inner *= s->d[i];
+}
+
+/* Invocations per row (a power of two) for row-reduction kernels
+ * (softmax, layernorm): rows longer than 16 elements are shared out until
+ * rows · T invocations keep the device busy. On a CPU device (lavapipe) a
+ * workgroup barrier costs more than walking a row alone, so T stays 1
+ * unless there are only a few rows: measured 4x faster for attention's
+ * [16,400,400] than T = 32. */
+uint32_t lk_row_threads(lk_kernels *k, int64_t rows, int64_t len)
+{
+    int64_t busy = lk_kernels_device(k)->type == LK_DEVICE_CPU ? 64 : 65536;
+    uint32_t t = 1;
+    while (t < WG && (int64_t)t * 16 <= len && rows * t < busy)
+        t *= 2;
+    return t;
 }
 
 static lk_status softmax_infer(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg)
@@ -60,13 +75,8 @@ static lk_status softmax_gpu(const lk_node *n, const lk_shape *in, const lk_shap
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "input beyond 32-bit indexing");
     int64_t outer, len, inner;
     rows_of(&in[0], lk_axis_norm(n->p.axis.axis, in[0].rank), &outer, &len, &inner);
-    /* Eight to sixteen elements per invocation: short rows (a channel axis)
-     * get one invocation each, long ones (attention, classifiers) share
-     * a workgroup. */
-    uint32_t t = 1;
-    while (t < WG && (int64_t)t * 16 <= len)
-        t *= 2;
     int64_t rows = outer * inner;
+    uint32_t t = lk_row_threads(k, rows, len);
     uint32_t groups = lk_div_up(rows, WG / t);
 
     lk_dispatch d;
@@ -78,7 +88,7 @@ static lk_status softmax_gpu(const lk_node *n, const lk_shape *in, const lk_shap
     lk_dispatch_push(&d, (uint32_t)inner);
     lk_dispatch_bind(&d, LK_BIND_IN(0));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

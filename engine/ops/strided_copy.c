@@ -5,7 +5,6 @@
 
 #define WG_SIZE 256   /* invocations per workgroup */
 #define ELEMS 4       /* elements per invocation, WG_SIZE apart (coalesced) */
-#define MAX_GROUPS_X 65535u
 
 void lk_strided_copy_init(lk_strided_copy *c, const lk_shape *shape)
 {
@@ -112,7 +111,7 @@ lk_status lk_strided_copy_gpu(const lk_strided_copy *c, int in_ref, int out_ref,
     lk_dispatch_bind(&d, in_ref);
     lk_dispatch_bind(&d, out_ref);
     uint32_t groups = lk_div_up((uint64_t)total, (uint64_t)WG_SIZE * ELEMS);
-    d.groups[0] = groups < MAX_GROUPS_X ? groups : MAX_GROUPS_X;
+    lk_dispatch_grid(&d, groups);
     d.groups[1] = lk_div_up(groups, d.groups[0]);
     return lk_kernels_dispatch(k, &d, msg);
 }

@@ -6,7 +6,6 @@
 #include "op.h"
 
 #define WG 256
-#define MAX_GROUPS 65535u /* Vulkan's guaranteed maxComputeWorkGroupCount */
 
 static lk_status unary_infer(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg)
 {
@@ -48,7 +47,7 @@ static lk_status unary_gpu(const lk_node *n, const lk_shape *in, const lk_shape 
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     /* Four elements per invocation; a grid-stride loop covers the rest. */
     uint32_t groups = lk_div_up((uint64_t)count, 4 * WG);
-    d.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    lk_dispatch_grid(&d, groups);
     return lk_kernels_dispatch(k, &d, msg);
 }
 

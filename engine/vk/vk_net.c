@@ -314,13 +314,18 @@ static lk_status upload_weights(lk_vk_net *vn, const lk_exec *ex, uint64_t *cons
     lk_vk_buffer staging = {0};
     lk_status st;
 
-    /* Only constants some node reads: rewrites leave the originals behind. */
+    /* Only constants some dispatch binds: rewrites leave originals behind,
+     * and ops that repacked a weight into an aux buffer never read it. */
     for (int t = 0; t < g->n_tensors; t++)
         const_off[t] = UINT64_MAX;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = 0; j < g->nodes[i].n_in; j++)
-            if (g->nodes[i].in[j] >= 0)
-                const_off[ex->root[g->nodes[i].in[j]]] = 0;
+    for (int i = 0; i < ex->n_disp; i++) {
+        const lk_node *n = &g->nodes[ex->disp[i].node];
+        for (int b = 0; b < ex->disp[i].d.n_bind; b++) {
+            int ref = ex->disp[i].d.bind[b];
+            if (ref < LK_BIND_OUT(0))
+                const_off[ex->root[n->in[ref]]] = 0;
+        }
+    }
     for (int t = 0; t < g->n_tensors; t++) {
         int used = const_off[t] == 0;
         const_off[t] = UINT64_MAX;

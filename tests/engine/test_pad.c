@@ -78,6 +78,10 @@ static void test_pad_other_ranks(void **state)
     check_modes(lk_shape_make(4, d4), p4);
     const int64_t none[8] = {0};
     check_modes(lk_shape_make(4, d4), none);
+    /* Unpadded axes on both sides of one cropped to length 1 must not
+     * merge across it. */
+    const int64_t p4b[8] = {0, -1, 0, 1, 0, -1, 0, 0};
+    check_modes(lk_shape_make(4, d4), p4b);
 }
 
 static void test_pad_wrap_long(void **state)

@@ -182,6 +182,18 @@ static void test_resize_reference_values(void **state)
     c.data[0] = iota;
     const float tf_nn[6] = {6, 8, 10, 12, 14, 16};
     expect_reference(&c, 3, 2, tf_nn);
+
+    /* To 1x1: pytorch_half_pixel and align_corners take coordinate 0,
+     * half_pixel the centre. */
+    c = make_case(LK_RESIZE_LINEAR, LK_COORD_PYTORCH_HALF_PIXEL, 0, lk_shape4(1, 1, 2, 2),
+                  1, 1, 0, 0);
+    c.data[0] = iota;
+    const float corner[1] = {1}, centre[1] = {2.5f};
+    expect_reference(&c, 1, 1, corner);
+    c.p.resize.coord = LK_COORD_ALIGN_CORNERS;
+    expect_reference(&c, 1, 1, corner);
+    c.p.resize.coord = LK_COORD_HALF_PIXEL;
+    expect_reference(&c, 1, 1, centre);
 }
 
 static void test_resize_errors(void **state)
@@ -190,6 +202,8 @@ static void test_resize_errors(void **state)
     lk_shape x = lk_shape4(2, 3, 4, 5);
     lkt_case c = make_case(LK_RESIZE_NEAREST, 0, 0, x, 0, 0, 0.2f, 1.0f);
     lkt_expect_error(&c, LK_ERR_SHAPE, "zero-size output: height 4 * scale 0.2 < 1");
+    c = make_case(LK_RESIZE_NEAREST, 0, 0, x, 0, 0, 2.0f, 1e30f);
+    lkt_expect_error(&c, LK_ERR_SHAPE, "width 5 * scale 1e+30 is too large");
     c = make_case(LK_RESIZE_NEAREST, 0, 0, x, 4, 0, 0.0f, 0.0f);
     lkt_expect_error(&c, LK_ERR_INVALID_ARG, "width: out_size 0 and scale 0 (need a size >= 1 or a scale > 0)");
     c = make_case(LK_RESIZE_NEAREST, 0, 0, x, 0, 0, -2.0f, 2.0f);

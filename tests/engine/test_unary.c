@@ -73,6 +73,21 @@ static void test_unary_small_inputs(void **state)
     }
 }
 
+/* Negative tails where GELU and Mish are tiny: normalised by the largest
+ * (tiny) value, any cancellation in the kernel shows. */
+static void test_unary_negative_tails(void **state)
+{
+    (void)state;
+    const lk_act kinds[] = {LK_ACT_GELU, LK_ACT_MISH, LK_ACT_SILU, LK_ACT_SIGMOID};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        lkt_case c = kind_case(kinds[i]);
+        c.lo = -9.0f;
+        c.hi = -3.0f;
+        c.precision = LK_FP32;
+        lkt_check(&c);
+    }
+}
+
 static void test_unary_parameters(void **state)
 {
     (void)state;
@@ -135,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_unary_every_kind),
         cmocka_unit_test(test_unary_large_inputs),
         cmocka_unit_test(test_unary_small_inputs),
+        cmocka_unit_test(test_unary_negative_tails),
         cmocka_unit_test(test_unary_parameters),
         cmocka_unit_test(test_unary_sizes),
         cmocka_unit_test(test_unary_errors),

@@ -335,6 +335,13 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
 lk_status lk_graph_output(lk_graph *g, lk_tensor t, lk_msg *msg);
 
 lk_status lk_graph_shape(const lk_graph *g, lk_tensor t, lk_shape *shape);
+/* Graph inputs and outputs, in declaration order. */
+int lk_graph_n_inputs(const lk_graph *g);
+int lk_graph_n_outputs(const lk_graph *g);
+lk_tensor lk_graph_input_tensor(const lk_graph *g, int i);
+lk_tensor lk_graph_output_tensor(const lk_graph *g, int i);
+/* The tensor's name (model names are kept), or NULL for a bad id. */
+const char *lk_graph_tensor_name(const lk_graph *g, lk_tensor t);
 int64_t lk_shape_numel(const lk_shape *s);
 lk_shape lk_shape_make(int rank, const int64_t *dims);
 lk_shape lk_shape4(int64_t n, int64_t c, int64_t h, int64_t w);
