@@ -200,9 +200,12 @@ lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t s
     int64_t a_sm = st[0], a_sk = st[1], b_sk = st[2], b_sn = st[3], c_sm = st[4], c_sn = st[5];
     int64_t y_sm = n, y_sn = 1;
     int bind_a = LK_BIND_IN(0), bind_b = LK_BIND_IN(1);
-    uint32_t s = lk_kernels_device(k)->subgroup_size;
-    if (s < 1 || s > 128)
-        s = 32; /* a driver reporting nonsense: any width works, only speed differs */
+    const lk_device_info *dev = lk_kernels_device(k);
+    uint32_t s = dev->subgroup_size;
+    if (!dev->subgroup_shuffle || s < 1 || s > 128)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED,
+                       "matmul: device %s has no subgroup shuffle in compute shaders "
+                       "(subgroup size %u)", dev->name, s);
 
     /* The kernel reads (A, B) offsets of matrix z at 2z, 2z + 1. */
     int32_t *o = malloc((size_t)batch * 2 * sizeof *o);
@@ -252,6 +255,7 @@ lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t s
 
     lk_dispatch d;
     lk_dispatch_init(&d, LK_SH_matmul);
+    d.full_subgroups = 1;
     lk_dispatch_spec(&d, s);
     lk_dispatch_spec(&d, tm);
     lk_dispatch_spec(&d, tn);

@@ -32,6 +32,9 @@ typedef struct lk_dispatch {
     int bind[LK_MAX_BINDINGS];         /* binding i = LK_BIND_* reference */
     int n_bind;
     uint32_t groups[3];                /* workgroup counts */
+    /* The shader relies on its workgroup being whole subgroups of the
+     * device's subgroup_size (e.g. shuffles across a workgroup). */
+    int full_subgroups;
 } lk_dispatch;
 
 /* What a GPU backend offers to an op's gpu() while compiling. */

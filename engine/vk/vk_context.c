@@ -151,6 +151,20 @@ fail:
     return st;
 }
 
+static int has_device_ext(lk_vk_fns *f, VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    int found = 0;
+    if (f->vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n)
+        return 0;
+    VkExtensionProperties *props = calloc(n, sizeof *props);
+    if (props && f->vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++)
+            found |= strcmp(props[i].extensionName, name) == 0;
+    free(props);
+    return found;
+}
+
 static void describe(lk_vk_fns *f, VkPhysicalDevice pd, int index, lk_device_info *info,
                      int *fp16_storage)
 {
@@ -161,6 +175,10 @@ static void describe(lk_vk_fns *f, VkPhysicalDevice pd, int index, lk_device_inf
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                       .pNext = &sub};
+    VkPhysicalDeviceSubgroupSizeControlPropertiesEXT ssc_props = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT ssc = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDeviceFeatures2 feat = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
@@ -172,6 +190,14 @@ static void describe(lk_vk_fns *f, VkPhysicalDevice pd, int index, lk_device_inf
     f->vkGetPhysicalDeviceProperties(pd, &props);
     if (props.apiVersion >= VK_API_VERSION_1_2)
         sub.pNext = &drv;
+    /* Core in 1.3, but the instance asks for 1.2, so the extension is used. */
+    int ssc_known = has_device_ext(f, pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    if (ssc_known) {
+        drv.pNext = &ssc_props;
+        if (props.apiVersion < VK_API_VERSION_1_2)
+            sub.pNext = &ssc_props;
+        s16.pNext = &ssc;
+    }
     f->vkGetPhysicalDeviceProperties2(pd, &p2);
     f->vkGetPhysicalDeviceFeatures2(pd, &feat);
     f->vkGetPhysicalDeviceMemoryProperties(pd, &mem);
@@ -185,6 +211,12 @@ static void describe(lk_vk_fns *f, VkPhysicalDevice pd, int index, lk_device_inf
         snprintf(info->driver, sizeof info->driver, "driver version %u", props.driverVersion);
     info->api_version = props.apiVersion;
     info->subgroup_size = sub.subgroupSize;
+    info->subgroup_shuffle = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
+    info->subgroup_control = ssc_known && ssc.subgroupSizeControl && ssc.computeFullSubgroups &&
+                             (ssc_props.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             sub.subgroupSize >= ssc_props.minSubgroupSize &&
+                             sub.subgroupSize <= ssc_props.maxSubgroupSize;
     info->fp16_storage = s16.storageBuffer16BitAccess ? 1 : 0;
     *fp16_storage = info->fp16_storage;
 
@@ -495,13 +527,21 @@ lk_status lk_context_new(const lk_context_opts *opts, lk_context **out, lk_msg *
                                    .queueFamilyIndex = ctx->queue_family,
                                    .queueCount = 1,
                                    .pQueuePriorities = &prio};
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT ssc = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT,
+        .subgroupSizeControl = VK_TRUE, .computeFullSubgroups = VK_TRUE};
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = ctx->info.subgroup_control ? &ssc : NULL,
         .storageBuffer16BitAccess = ctx->fp16_storage ? VK_TRUE : VK_FALSE};
+    const char *ext = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
+    int need_ext = ctx->info.subgroup_control;
     VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                               .pNext = &s16,
                               .queueCreateInfoCount = 1,
-                              .pQueueCreateInfos = &qci};
+                              .pQueueCreateInfos = &qci,
+                              .enabledExtensionCount = need_ext ? 1 : 0,
+                              .ppEnabledExtensionNames = &ext};
     LK_VK_CHECK(ctx->vk.vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device), "vkCreateDevice");
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 

@@ -77,6 +77,7 @@ struct lk_context {
     VkPhysicalDeviceLimits limits;
     float timestamp_period;                /* ns per tick */
     int fp16_storage;
+    int subgroup_control;                  /* required subgroup size usable */
     int validation;
     uint64_t validation_messages;          /* warnings + errors */
 };

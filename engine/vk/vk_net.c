@@ -13,7 +13,7 @@ enum { BUF_ARENA = 0, BUF_WEIGHTS, BUF_STAGING, BUF_COUNT };
 typedef struct pipeline {
     lk_shader_id shader;
     uint32_t spec[LK_MAX_SPEC];
-    int n_spec, n_bind, n_push;
+    int n_spec, n_bind, n_push, full_subgroups;
     VkPipeline pipe;
     VkPipelineLayout layout;   /* owned by the layout table, not here */
 } pipeline;
@@ -166,7 +166,8 @@ static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipelin
     for (int i = 0; i < vn->n_pipes; i++) {
         const pipeline *p = &vn->pipes[i];
         if (p->shader == d->shader && p->n_spec == d->n_spec && p->n_bind == d->n_bind &&
-            p->n_push == d->n_push && !memcmp(p->spec, d->spec, (size_t)d->n_spec * 4)) {
+            p->n_push == d->n_push && p->full_subgroups == d->full_subgroups &&
+            !memcmp(p->spec, d->spec, (size_t)d->n_spec * 4)) {
             *out = p;
             return LK_OK;
         }
@@ -181,6 +182,7 @@ static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipelin
     p->n_spec = d->n_spec;
     p->n_bind = d->n_bind;
     p->n_push = d->n_push;
+    p->full_subgroups = d->full_subgroups;
     memcpy(p->spec, d->spec, (size_t)d->n_spec * 4);
 
     const lk_spirv *spv = lk_shader_spirv(d->shader, vn->precision == LK_FP16);
@@ -197,9 +199,17 @@ static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipelin
     for (int i = 0; i < d->n_spec; i++)
         entries[i] = (VkSpecializationMapEntry){(uint32_t)i, (uint32_t)i * 4, 4};
     VkSpecializationInfo si = {(uint32_t)d->n_spec, entries, (size_t)d->n_spec * 4, p->spec};
+    /* Drivers that pick a subgroup size per pipeline (e.g. Intel) must
+     * give a kernel that shuffles across its workgroup exactly one size. */
+    VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT req = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT,
+        .requiredSubgroupSize = ctx->info.subgroup_size};
+    int control = d->full_subgroups && ctx->info.subgroup_control;
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .pNext = control ? &req : NULL,
+                  .flags = control ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT : 0,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = vn->modules[d->shader],
                   .pName = "main",

@@ -57,6 +57,9 @@ typedef struct lk_device_info {
     char driver[128];          /* driver name and version */
     uint32_t api_version;      /* packed Vulkan version */
     uint32_t subgroup_size;
+    int subgroup_shuffle;      /* compute shaders may use subgroupShuffle */
+    int subgroup_control;      /* a compute workgroup can be made whole subgroups
+                                  of subgroup_size (VK_EXT_subgroup_size_control) */
     int fp16_storage;          /* 16-bit storage buffers supported */
     int timestamps;            /* compute queue supports timestamp queries */
     uint64_t device_memory;    /* largest device-local heap, bytes */
