@@ -47,9 +47,6 @@ struct lk_graph {
 
 /* Resolves a (possibly negative) axis against rank; -1 when out of range. */
 int lk_axis_norm(int axis, int rank);
-/* Row-major strides in elements. */
-void lk_shape_strides(const lk_shape *s, int64_t *strides);
-int lk_shape_eq(const lk_shape *a, const lk_shape *b);
 
 /* Sets msg (may be NULL) printf-style and returns status. */
 lk_status lk_fail(lk_msg *msg, lk_status status, const char *fmt, ...)

@@ -132,80 +132,158 @@ static lk_status build(const lkt_case *c, built *b, lk_msg *msg)
     return lk_graph_add(b->g, c->op, &c->p, "node", in, c->n_in, b->out, n_out, msg);
 }
 
-double lkt_check(const lkt_case *c)
+/* Compiles g at `prec` with poisoned activations, runs it twice (the second
+ * run reuses the recorded command buffer from a freshly poisoned arena) and
+ * compares every output with ref. Returns the worst normalised error. */
+static double run_compare(const lk_graph *g, const float *const *inputs, float *const *ref,
+                          lk_precision prec, const char *what)
 {
     lk_context *ctx = lkt_context();
     lk_msg msg = {{0}};
-    built b;
     lk_net *net = NULL;
     lk_net_opts opts;
-    int n_out = c->n_out ? c->n_out : 1;
-    float *got[16] = {0}, *ref[16] = {0};
-    double worst = 0.0, tol = c->precision == LK_FP16 ? LKT_TOL_FP16 : LKT_TOL_FP32;
-
-    lk_status st = build(c, &b, &msg);
-    if (st)
-        fail_msg("%s: graph refused: %s", lk_op_name(c->op), msg.text);
-    for (int i = 0; i < n_out; i++)
-        assert_int_equal(lk_graph_output(b.g, b.out[i], &msg), LK_OK);
+    int n_out = lk_graph_n_outputs(g);
+    float *got[16] = {0};
+    double worst = 0.0, tol = prec == LK_FP16 ? LKT_TOL_FP16 : LKT_TOL_FP32;
 
     lk_net_opts_init(&opts);
-    opts.precision = c->precision;
+    opts.precision = prec;
     opts.poison = 1;
-    st = lk_net_new(ctx, b.g, &opts, &net, &msg);
-    if (st)
-        fail_msg("%s: lk_net_new: %s", lk_op_name(c->op), msg.text);
+    if (lk_net_new(ctx, g, &opts, &net, &msg))
+        fail_msg("%s: lk_net_new: %s", what, msg.text);
     for (int i = 0; i < n_out; i++) {
         lk_shape s;
-        lk_graph_shape(b.g, b.out[i], &s);
-        size_t n = (size_t)lk_shape_numel(&s);
-        got[i] = malloc(n * sizeof(float) + 1);
-        ref[i] = malloc(n * sizeof(float) + 1);
+        lk_graph_shape(g, lk_graph_output_tensor(g, i), &s);
+        got[i] = malloc((size_t)lk_shape_numel(&s) * sizeof(float) + 1);
         assert_non_null(got[i]);
-        assert_non_null(ref[i]);
     }
-    st = lk_graph_run_reference(b.g, b.inputs, ref, &msg);
-    if (st)
-        fail_msg("%s: reference: %s", lk_op_name(c->op), msg.text);
-    /* Twice: the second run reuses the recorded command buffer and must
-     * give the same result from a freshly poisoned arena. */
     for (int run = 0; run < 2; run++) {
-        st = lk_net_run(net, b.inputs, got, &msg);
-        if (st)
-            fail_msg("%s: lk_net_run: %s", lk_op_name(c->op), msg.text);
+        if (lk_net_run(net, inputs, got, &msg))
+            fail_msg("%s: lk_net_run: %s", what, msg.text);
         for (int i = 0; i < n_out; i++) {
             lk_shape s;
             char buf[96];
-            lk_graph_shape(b.g, b.out[i], &s);
+            lk_graph_shape(g, lk_graph_output_tensor(g, i), &s);
             size_t n = (size_t)lk_shape_numel(&s);
             double e = lkt_error(got[i], ref[i], n);
             if (e > worst)
                 worst = e;
             if (!(e <= tol)) {
-                size_t first_bad = 0;
+                size_t bad = 0;
                 for (size_t j = 0; j < n; j++)
                     if (isnan(got[i][j]) || fabsf(got[i][j] - ref[i][j]) > tol * fabsf(ref[i][j]) + 1e-6f) {
-                        first_bad = j;
+                        bad = j;
                         break;
                     }
                 fail_msg("%s %s output %d %s: error %.3g > %.0e (element %zu: got %g, want %g)",
-                         lk_op_name(c->op), c->precision == LK_FP16 ? "fp16" : "fp32", i,
-                         lk_shape_str(&s, buf, sizeof buf), e, tol, first_bad,
-                         (double)got[i][first_bad], (double)ref[i][first_bad]);
+                         what, prec == LK_FP16 ? "fp16" : "fp32", i,
+                         lk_shape_str(&s, buf, sizeof buf), e, tol, bad, (double)got[i][bad],
+                         (double)ref[i][bad]);
             }
         }
     }
     lk_net_free(net);
+    for (int i = 0; i < n_out; i++)
+        free(got[i]);
     /* With LOOKOUT_VALIDATION=1 any validation message fails the test. */
     if (lk_context_validation_errors(ctx))
-        fail_msg("%s: %llu Vulkan validation message(s), see stderr", lk_op_name(c->op),
+        fail_msg("%s: %llu Vulkan validation message(s), see stderr", what,
                  (unsigned long long)lk_context_validation_errors(ctx));
-    for (int i = 0; i < n_out; i++) {
-        free(got[i]);
-        free(ref[i]);
+    return worst;
+}
+
+/* Reference outputs of g, one malloc'd array per output. */
+static void reference(const lk_graph *g, const float *const *inputs, float **ref)
+{
+    lk_msg msg = {{0}};
+    for (int i = 0; i < lk_graph_n_outputs(g); i++) {
+        lk_shape s;
+        lk_graph_shape(g, lk_graph_output_tensor(g, i), &s);
+        ref[i] = malloc((size_t)lk_shape_numel(&s) * sizeof(float) + 1);
+        assert_non_null(ref[i]);
     }
+    if (lk_graph_run_reference(g, inputs, ref, &msg))
+        fail_msg("reference: %s", msg.text);
+}
+
+double lkt_check(const lkt_case *c)
+{
+    lk_msg msg = {{0}};
+    built b;
+    int n_out = c->n_out ? c->n_out : 1;
+    float *ref[16] = {0};
+
+    lkt_context();
+    if (build(c, &b, &msg))
+        fail_msg("%s: graph refused: %s", lk_op_name(c->op), msg.text);
+    for (int i = 0; i < n_out; i++)
+        assert_int_equal(lk_graph_output(b.g, b.out[i], &msg), LK_OK);
+    reference(b.g, b.inputs, ref);
+    double worst = run_compare(b.g, b.inputs, ref, c->precision, lk_op_name(c->op));
+    for (int i = 0; i < n_out; i++)
+        free(ref[i]);
     built_free(&b);
     return worst;
+}
+
+void lkt_check_graph(const lk_graph *g, const float *const *inputs, float *const *ref_out)
+{
+    int n_in = lk_graph_n_inputs(g), n_out = lk_graph_n_outputs(g);
+    float *x[16] = {0}, *ref[16] = {0};
+    const float *in[16];
+    lk_context *ctx = lkt_context();
+
+    assert_true(n_in <= 16 && n_out <= 16);
+    for (int i = 0; i < n_in; i++) {
+        if (inputs) {
+            in[i] = inputs[i];
+            continue;
+        }
+        lk_shape s;
+        lk_graph_shape(g, lk_graph_input_tensor(g, i), &s);
+        x[i] = malloc((size_t)lk_shape_numel(&s) * sizeof(float) + 1);
+        assert_non_null(x[i]);
+        lkt_fill(x[i], (size_t)lk_shape_numel(&s), -1.0f, 1.0f);
+        in[i] = x[i];
+    }
+    reference(g, in, ref);
+    run_compare(g, in, ref, LK_FP32, "graph");
+    if (lk_context_device(ctx)->fp16_storage)
+        run_compare(g, in, ref, LK_FP16, "graph");
+    for (int i = 0; i < n_out; i++) {
+        if (ref_out) {
+            lk_shape s;
+            lk_graph_shape(g, lk_graph_output_tensor(g, i), &s);
+            memcpy(ref_out[i], ref[i], (size_t)lk_shape_numel(&s) * sizeof(float));
+        }
+        free(ref[i]);
+    }
+    for (int i = 0; i < n_in; i++)
+        free(x[i]);
+}
+
+void lkt_expect_reference(const lkt_case *c, const lk_shape *want_shape, const float *want)
+{
+    lk_msg msg = {{0}};
+    built b;
+    lk_shape os;
+    float *ref[1] = {0};
+    char got_s[96], want_s[96];
+
+    if (build(c, &b, &msg))
+        fail_msg("%s: graph refused: %s", lk_op_name(c->op), msg.text);
+    assert_int_equal(lk_graph_output(b.g, b.out[0], &msg), LK_OK);
+    lk_graph_shape(b.g, b.out[0], &os);
+    if (!lk_shape_eq(&os, want_shape))
+        fail_msg("%s: output shape %s, want %s", lk_op_name(c->op),
+                 lk_shape_str(&os, got_s, sizeof got_s), lk_shape_str(want_shape, want_s, sizeof want_s));
+    reference(b.g, b.inputs, ref);
+    for (int64_t i = 0; i < lk_shape_numel(&os); i++)
+        if (fabsf(ref[0][i] - want[i]) > 1e-5f * fmaxf(1.0f, fabsf(want[i])))
+            fail_msg("%s reference element %lld: got %g, want %g", lk_op_name(c->op), (long long)i,
+                     (double)ref[0][i], (double)want[i]);
+    free(ref[0]);
+    built_free(&b);
 }
 
 void lkt_check_both(lkt_case *c)

@@ -40,6 +40,14 @@ double lkt_error(const float *got, const float *ref, size_t n);
 /* Builds, runs and compares; fails the cmocka test on a mismatch or an
  * unwritten (poisoned) element. Returns the worst normalised error. */
 double lkt_check(const lkt_case *c);
+/* Runs a whole graph on the device (fp32, and fp16 where supported, with
+ * poisoned activations) and through the reference on the same inputs —
+ * `inputs`, or random values in [-1, 1] when NULL — comparing every output.
+ * ref (may be NULL) receives the reference outputs in caller-sized arrays. */
+void lkt_check_graph(const lk_graph *g, const float *const *inputs, float *const *ref);
+/* Runs the case's reference on its given data and compares with
+ * hand-computed values; the output shape must be want_shape. */
+void lkt_expect_reference(const lkt_case *c, const lk_shape *want_shape, const float *want);
 /* Same at both precisions (fp16 skipped when the device has no 16-bit
  * storage). */
 void lkt_check_both(lkt_case *c);

@@ -115,31 +115,6 @@ static void test_pool2d_asymmetric(void **state)
     check_kinds(c);
 }
 
-/* Runs c (data given) through the C reference and compares with want. */
-static void expect_reference(const lkt_case *c, const lk_shape *want_shape, const float *want)
-{
-    lk_graph *g = NULL;
-    lk_msg msg;
-    lk_tensor t, out;
-    lk_shape os;
-    assert_int_equal(lk_graph_new(&g, &msg), LK_OK);
-    assert_int_equal(lk_graph_input(g, "x", &c->in[0], &t, &msg), LK_OK);
-    assert_int_equal(lk_graph_add(g, c->op, &c->p, "node", &t, 1, &out, 1, &msg), LK_OK);
-    assert_int_equal(lk_graph_output(g, out, &msg), LK_OK);
-    lk_graph_shape(g, out, &os);
-    assert_true(lk_shape_numel(&os) == lk_shape_numel(want_shape));
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(os.d[i], want_shape->d[i]);
-    int64_t n = lk_shape_numel(&os);
-    float *y = malloc((size_t)n * sizeof(float));
-    assert_non_null(y);
-    assert_int_equal(lk_graph_run_reference(g, c->data, &y, &msg), LK_OK);
-    for (int64_t i = 0; i < n; i++)
-        if (fabsf(y[i] - want[i]) > 1e-5f * fmaxf(1.0f, fabsf(want[i])))
-            fail_msg("element %lld: got %g, want %g", (long long)i, (double)y[i], (double)want[i]);
-    free(y);
-    lk_graph_free(g);
-}
 
 static void test_pool2d_reference_values(void **state)
 {
@@ -154,9 +129,9 @@ static void test_pool2d_reference_values(void **state)
     c.data[0] = iota;
     lk_shape s22 = lk_shape4(1, 1, 2, 2);
     const float max_ceil[4] = {11, 12, 15, 16}, avg_ceil[4] = {6, 7.5f, 12, 13.5f};
-    expect_reference(&c, &s22, max_ceil);
+    lkt_expect_reference(&c, &s22, max_ceil);
     c.p.pool2d.kind = LK_POOL_AVG;
-    expect_reference(&c, &s22, avg_ceil);
+    lkt_expect_reference(&c, &s22, avg_ceil);
     lkt_check_both(&c);
 
     /* One row [1,2,3,4], k3 s2 pads 1/1, ceil: windows start at -1, 1, 3;
@@ -169,12 +144,12 @@ static void test_pool2d_reference_values(void **state)
     lk_shape s13 = lk_shape4(1, 1, 1, 3);
     const float incl[3] = {1, 3, 2}, excl[3] = {1.5f, 3, 4}, mx[3] = {2, 4, 4};
     c.p.pool2d.count_include_pad = 1;
-    expect_reference(&c, &s13, incl);
+    lkt_expect_reference(&c, &s13, incl);
     lkt_check_both(&c);
     c.p.pool2d.count_include_pad = 0;
-    expect_reference(&c, &s13, excl);
+    lkt_expect_reference(&c, &s13, excl);
     c.p.pool2d.kind = LK_POOL_MAX;
-    expect_reference(&c, &s13, mx);
+    lkt_expect_reference(&c, &s13, mx);
 
     /* Width 4, k2 s2, end pad 1, ceil: a third window would start in the
      * end padding, so there are 2 outputs, not 3. */
@@ -185,7 +160,7 @@ static void test_pool2d_reference_values(void **state)
     c.data[0] = iota;
     lk_shape s12 = lk_shape4(1, 1, 1, 2);
     const float drop[2] = {2, 4};
-    expect_reference(&c, &s12, drop);
+    lkt_expect_reference(&c, &s12, drop);
 
     /* 3x3, k3 s1 pads 1: the corner sees 4 inputs of 9 taps. */
     c = make_case(LK_POOL_AVG, lk_shape4(1, 1, 3, 3), 3, 1, 1, 1, 1, 1, 1);
@@ -195,9 +170,9 @@ static void test_pool2d_reference_values(void **state)
                            24.f / 9, 39.f / 9, 28.f / 9};
     const float exc3[9] = {3, 3.5f, 4, 4.5f, 5, 5.5f, 6, 6.5f, 7};
     c.p.pool2d.count_include_pad = 1;
-    expect_reference(&c, &s33, inc3);
+    lkt_expect_reference(&c, &s33, inc3);
     c.p.pool2d.count_include_pad = 0;
-    expect_reference(&c, &s33, exc3);
+    lkt_expect_reference(&c, &s33, exc3);
 
     /* Dilation 2 along a row of 0..6: taps (0,2,4), (1,3,5), (2,4,6). */
     float row[7];
@@ -207,9 +182,9 @@ static void test_pool2d_reference_values(void **state)
     c.p.pool2d.kernel[0] = 1;
     c.data[0] = row;
     const float dmax[3] = {4, 5, 6}, davg[3] = {2, 3, 4};
-    expect_reference(&c, &s13, dmax);
+    lkt_expect_reference(&c, &s13, dmax);
     c.p.pool2d.kind = LK_POOL_AVG;
-    expect_reference(&c, &s13, davg);
+    lkt_expect_reference(&c, &s13, davg);
 }
 
 static void test_pool2d_flops(void **state)

@@ -348,6 +348,9 @@ const char *lk_graph_tensor_name(const lk_graph *g, lk_tensor t);
 int64_t lk_shape_numel(const lk_shape *s);
 lk_shape lk_shape_make(int rank, const int64_t *dims);
 lk_shape lk_shape4(int64_t n, int64_t c, int64_t h, int64_t w);
+/* Row-major strides in elements. */
+void lk_shape_strides(const lk_shape *s, int64_t *strides);
+int lk_shape_eq(const lk_shape *a, const lk_shape *b);
 /* Formats "[1,3,224,224]" into buf and returns buf. */
 const char *lk_shape_str(const lk_shape *s, char *buf, size_t n);
 
