@@ -13,6 +13,7 @@ static const struct {
     {"devices", cmd_devices, "list Vulkan devices and mark the one that would be used"},
     {"demo", cmd_demo, "run a small CNN end to end on the device and check it against the C reference"},
     {"bench", cmd_bench, "time the engine's kernels on YOLO-typical shapes"},
+    {"inspect", cmd_inspect, "load an ONNX model and summarise it: shapes, ops, FLOPs, memory"},
 };
 
 double cli_now_ms(void)

@@ -43,6 +43,12 @@ static lk_status pad_infer(const lk_node *n, const lk_shape *in, lk_shape *out, 
     out[0] = in[0];
     for (int i = 0; i < r; i++) {
         int64_t len = in[0].d[i], b = p->pads[i], e = p->pads[r + i];
+        /* Bounded so the sums below cannot overflow; the graph caps the
+         * output's element count anyway. */
+        const int64_t limit = (int64_t)1 << 40;
+        if (b < -limit || b > limit || e < -limit || e > limit)
+            return lk_fail(msg, LK_ERR_INVALID_ARG, "pads %lld, %lld on axis %d are out of range",
+                           (long long)b, (long long)e, i);
         int64_t kept = len - (b < 0 ? -b : 0) - (e < 0 ? -e : 0);
         if (kept < 1)
             return lk_fail(msg, LK_ERR_SHAPE,

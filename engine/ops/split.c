@@ -25,9 +25,11 @@ static lk_status split_infer(const lk_node *n, const lk_shape *in, lk_shape *out
     int64_t dim = in[0].d[axis], sum = 0;
     int all_zero = 1;
     for (int j = 0; j < p->n; j++) {
-        if (p->sizes[j] < 0)
-            return lk_fail(msg, LK_ERR_INVALID_ARG, "split size %d is %lld", j,
-                           (long long)p->sizes[j]);
+        /* Any size past the axis is wrong; checking here also keeps the sum
+         * from overflowing. */
+        if (p->sizes[j] < 0 || p->sizes[j] > dim)
+            return lk_fail(msg, LK_ERR_INVALID_ARG, "split size %d is %lld, axis %d has size %lld",
+                           j, (long long)p->sizes[j], axis, (long long)dim);
         all_zero &= p->sizes[j] == 0;
         sum += p->sizes[j];
     }
