@@ -28,7 +28,7 @@ static const lk_op_class *const classes[LK_OP_COUNT] = {
 
 const lk_op_class *lk_op_class_get(lk_op op)
 {
-    return (unsigned)op < LK_OP_COUNT ? classes[op] : NULL; /* NULL: not built */
+    return (unsigned)op < LK_OP_COUNT ? classes[op] : NULL;
 }
 
 const char *lk_op_name(lk_op op)

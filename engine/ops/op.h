@@ -106,25 +106,24 @@ const lk_op_class *lk_op_class_get(lk_op op);
 float lk_activation_apply(const lk_activation *a, float x);
 
 /* The class of each op; defined in engine/ops/<stem>.c. */
-#define LK_OP_WEAK __attribute__((weak)) /* DEVELOPMENT ONLY: until every op has landed */
-extern const lk_op_class lk_op_conv2d LK_OP_WEAK;
-extern const lk_op_class lk_op_conv_transpose2d LK_OP_WEAK;
-extern const lk_op_class lk_op_pool2d LK_OP_WEAK;
-extern const lk_op_class lk_op_global_pool LK_OP_WEAK;
-extern const lk_op_class lk_op_unary LK_OP_WEAK;
-extern const lk_op_class lk_op_binary LK_OP_WEAK;
-extern const lk_op_class lk_op_concat LK_OP_WEAK;
-extern const lk_op_class lk_op_split LK_OP_WEAK;
-extern const lk_op_class lk_op_slice LK_OP_WEAK;
-extern const lk_op_class lk_op_gather LK_OP_WEAK;
-extern const lk_op_class lk_op_transpose LK_OP_WEAK;
-extern const lk_op_class lk_op_reshape LK_OP_WEAK;
-extern const lk_op_class lk_op_resize LK_OP_WEAK;
-extern const lk_op_class lk_op_matmul LK_OP_WEAK;
-extern const lk_op_class lk_op_gemm LK_OP_WEAK;
-extern const lk_op_class lk_op_softmax LK_OP_WEAK;
-extern const lk_op_class lk_op_layernorm LK_OP_WEAK;
-extern const lk_op_class lk_op_batchnorm LK_OP_WEAK;
-extern const lk_op_class lk_op_pad LK_OP_WEAK;
+extern const lk_op_class lk_op_conv2d;
+extern const lk_op_class lk_op_conv_transpose2d;
+extern const lk_op_class lk_op_pool2d;
+extern const lk_op_class lk_op_global_pool;
+extern const lk_op_class lk_op_unary;
+extern const lk_op_class lk_op_binary;
+extern const lk_op_class lk_op_concat;
+extern const lk_op_class lk_op_split;
+extern const lk_op_class lk_op_slice;
+extern const lk_op_class lk_op_gather;
+extern const lk_op_class lk_op_transpose;
+extern const lk_op_class lk_op_reshape;
+extern const lk_op_class lk_op_resize;
+extern const lk_op_class lk_op_matmul;
+extern const lk_op_class lk_op_gemm;
+extern const lk_op_class lk_op_softmax;
+extern const lk_op_class lk_op_layernorm;
+extern const lk_op_class lk_op_batchnorm;
+extern const lk_op_class lk_op_pad;
 
 #endif
