@@ -7,13 +7,15 @@
  * through shared memory and register-blocked; depthwise convolutions
  * (one input channel per group) get a spatially tiled kernel instead.
  * Padding is resolved in the kernels' input addressing, so no padded copy
- * of the input is ever made. The weights are read in their graph layout:
- * gpu() sees shapes only, so it cannot repack them. */
+ * of the input is ever made. Constant weights are repacked at compile time
+ * into the order the GEMM kernel stages them; weights computed at run time
+ * are read in their graph layout. */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "op.h"
 
-#define MAX_GROUPS 65535u     /* Vulkan's guaranteed maxComputeWorkGroupCount */
+#define BIG_LAYER (1 << 22)   /* multiply-adds from which big register blocks pay */
 #define SHARED_FLOATS 4096    /* 16 KiB: Vulkan's guaranteed shared memory */
 
 typedef struct conv_geom {
@@ -172,44 +174,104 @@ static void spec_common(lk_dispatch *d, const lk_node *n, const conv_geom *g)
     lk_dispatch_specf(d, p->act.beta);
 }
 
-static void bind_all(lk_dispatch *d, const lk_node *n)
+static void bind_all(lk_dispatch *d, const lk_node *n, int weights)
 {
     lk_dispatch_bind(d, LK_BIND_IN(0));
-    lk_dispatch_bind(d, LK_BIND_IN(1));
+    lk_dispatch_bind(d, weights);
     /* Without a bias the weights stand in; the kernel never reads them. */
-    lk_dispatch_bind(d, has_bias(n) ? LK_BIND_IN(2) : LK_BIND_IN(1));
+    lk_dispatch_bind(d, has_bias(n) ? LK_BIND_IN(2) : weights);
     lk_dispatch_bind(d, LK_BIND_OUT(0));
 }
 
+/* Lanes the kernels' shuffles rely on: no more than the device has. */
+static uint32_t subgroup_lanes(const lk_device_info *dev)
+{
+    uint32_t sg = dev->subgroup_size >= 4 ? dev->subgroup_size : 4;
+    return sg > 16 ? 16 : sg;
+}
+
+/* Smallest workgroup: whole subgroups of the device (the dispatches ask
+ * for full subgroups), and at least 32 invocations. */
+static uint32_t min_workgroup(const lk_device_info *dev)
+{
+    return dev->subgroup_size > 32 ? dev->subgroup_size : 32;
+}
+
+/* Repacks constant weights as the GEMM kernel stages them, so a pass's
+ * tile is one contiguous run: [group][channel block][pass][tap][RM], a
+ * pass being `br` kernel rows (c, ky) of kw taps, zero past the group's
+ * channels and past K. Returns the aux buffer, -1 without memory, -2 when
+ * the padded copy would outgrow 32-bit indexing. */
+static int pack_gemm_weights(lk_kernels *k, const float *w, const conv_geom *g, int groups,
+                             int kh, int kw, uint32_t rm, uint32_t br)
+{
+    int64_t K = g->cg * kh * kw, taps = (int64_t)br * kw;
+    int64_t blocks = (g->mg + rm - 1) / rm, passes = (g->cg * kh + br - 1) / br;
+    int64_t count = groups * blocks * passes * taps * rm;
+    if (count > INT32_MAX)
+        return -2;
+    float *p = calloc((size_t)count, sizeof *p);
+    if (!p)
+        return -1;
+    float *o = p;
+    for (int64_t gi = 0; gi < groups; gi++)
+    for (int64_t b = 0; b < blocks; b++)
+    for (int64_t pass = 0; pass < passes; pass++)
+    for (int64_t tap = 0; tap < taps; tap++)
+    for (int64_t i = 0; i < rm; i++, o++) {
+        int64_t m = b * rm + i, kk = pass * taps + tap;
+        if (m < g->mg && kk < K)
+            *o = w[(gi * g->mg + m) * K + kk];
+    }
+    int aux = lk_kernels_aux_f32(k, p, (size_t)count);
+    free(p);
+    return aux;
+}
+
 /* Implicit GEMM. A workgroup computes RM output channels x WG row blocks
- * of RN neighbouring pixels of one group; K is walked one kernel row
- * (c, ky) at a time, BR rows per shared-memory pass. Every invocation works
- * on the same channels, so a weight is wanted by all lanes at once: the
- * weight tile is staged in shared memory and handed round with subgroup
- * shuffles. That suits CPUs (lavapipe runs invocations as SIMD lanes,
- * where lane-varying loads are costly) as well as GPUs. */
+ * of RN neighbouring pixels of one group. CPUs (lavapipe) want big
+ * register blocks, as spilled accumulators stay in L1, GPUs blocks that
+ * fit the register file; small layers take a smaller block, which
+ * compiles in half the time (lavapipe compiles at first use) and leaves
+ * fewer lanes idle. */
 static lk_status gpu_gemm(const lk_node *n, const conv_geom *g, lk_kernels *k, lk_msg *msg)
 {
+    const lk_conv2d_params *p = &n->p.conv2d;
     const lk_device_info *dev = lk_kernels_device(k);
-    const int kw = n->p.conv2d.kernel[1];
-    uint32_t wg = 64, rm = 16, rn = 4, br = 2;
-    /* Lanes the shuffles rely on: at least RM/4, at most what the device has. */
-    uint32_t sg = dev && dev->subgroup_size >= 4 ? dev->subgroup_size : 4;
-    if (sg > 16)
-        sg = 16;
-    /* Narrow groups would leave most rows of the tile idle. */
+    int64_t macs = g->n * g->m * g->ho * g->wo * g->cg * p->kernel[0] * p->kernel[1];
+    int big = dev->type == LK_DEVICE_CPU && macs >= BIG_LAYER;
+    uint32_t wg = big ? 128 : 64, rm = big ? 32 : 16, rn = 4, br = 2;
+    uint32_t sg = subgroup_lanes(dev);
+
     while (rm > 4 && rm / 2 >= (uint32_t)g->mg)
         rm /= 2;
     while (rn > 1 && rn / 2 >= (uint32_t)g->wo)
         rn /= 2;
-    /* Whole subgroup-wide reads per pass. */
-    while ((br * (uint32_t)kw * rm / 4) % sg)
+    /* The weight tile is read in whole subgroup-wide vec4 reads. */
+    while ((br * (uint32_t)p->kernel[1] * rm / 4) % sg)
         br *= 2;
     int64_t blocks = g->n * g->ho * lk_div_up((uint64_t)g->wo, rn);
-
-    if (lk_div_up((uint64_t)blocks, wg) > MAX_GROUPS || lk_div_up((uint64_t)g->mg, rm) > MAX_GROUPS)
+    while (wg / 2 >= min_workgroup(dev) && (uint64_t)blocks * 2 <= wg)
+        wg /= 2;
+    if (wg < min_workgroup(dev))
+        wg = min_workgroup(dev);
+    if (lk_div_up((uint64_t)blocks, wg) > LK_MAX_GROUPS || lk_div_up((uint64_t)g->mg, rm) > LK_MAX_GROUPS ||
+        (uint64_t)p->groups > LK_MAX_GROUPS)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "output of %lld pixels x %lld channels is too large",
-                       (long long)(blocks * rn), (long long)g->mg);
+                       (long long)(g->n * g->ho * g->wo), (long long)g->mg);
+
+    /* Weights computed at run time are read in their graph layout. */
+    const float *w = lk_kernels_const_data(k, 1);
+    int weights = LK_BIND_IN(1), packed = 0;
+    if (w) {
+        int aux = pack_gemm_weights(k, w, g, p->groups, p->kernel[0], p->kernel[1], rm, br);
+        if (aux == -1)
+            return lk_fail(msg, LK_ERR_NO_MEMORY, "out of memory repacking the weights");
+        if (aux >= 0)
+            weights = LK_BIND_AUX(aux), packed = 1;
+    }
+    int vec = p->pads[1] == 0 && p->pads[3] == 0 && p->stride[1] == 1 && g->w % 4 == 0 && rn % 4 == 0;
+
     lk_dispatch d;
     lk_dispatch_init(&d, LK_SH_conv2d);
     spec_common(&d, n, g);
@@ -218,65 +280,88 @@ static lk_status gpu_gemm(const lk_node *n, const conv_geom *g, lk_kernels *k, l
     lk_dispatch_spec(&d, rm);
     lk_dispatch_spec(&d, rn);
     lk_dispatch_spec(&d, br);
+    lk_dispatch_spec(&d, (uint32_t)vec | (packed ? 2u : 0u));
+    d.full_subgroups = 1;
     lk_dispatch_push(&d, (uint32_t)g->cg);
     lk_dispatch_push(&d, (uint32_t)g->mg);
     lk_dispatch_push(&d, (uint32_t)blocks);
     lk_dispatch_push(&d, (uint32_t)g->c);
     lk_dispatch_push(&d, (uint32_t)g->m);
-    bind_all(&d, n);
+    bind_all(&d, n, weights);
     d.groups[0] = lk_div_up((uint64_t)blocks, wg);
     d.groups[1] = lk_div_up((uint64_t)g->mg, rm);
     d.groups[2] = (uint32_t)n->p.conv2d.groups;
     return lk_kernels_dispatch(k, &d, msg);
 }
 
-/* Depthwise (one input channel per group, any channel multiplier): a
- * workgroup computes a TH x TW tile of one output plane from an input
- * window staged in shared memory, each invocation RX neighbouring outputs
- * of a row. Returns LK_ERR_UNSUPPORTED when the window cannot fit. */
-static lk_status gpu_depthwise(const lk_node *n, const conv_geom *g, lk_kernels *k, lk_msg *msg)
-{
-    const lk_conv2d_params *p = &n->p.conv2d;
-    uint32_t wg_x = 16, wg_y = 8, rx = 4;
-    int64_t ih, iw;
+/* Depthwise tile: WG_X x WG_Y invocations of RX x RY outputs each, in a
+ * one-dimensional workgroup (lavapipe fills subgroups along x only) of
+ * whole subgroups. */
+typedef struct dw_tile {
+    uint32_t wg_x, wg_y, rx, ry;
+} dw_tile;
 
-    /* Shrink the tile towards the output size, then until the window fits. */
-    while (wg_x > 1 && (int64_t)(wg_x / 2 * rx) >= g->wo)
-        wg_x /= 2, wg_y *= 2;
-    while (wg_y > 1 && (int64_t)(wg_y / 2) >= g->ho)
-        wg_y /= 2;
-    for (;;) {
-        ih = (int64_t)(wg_y - 1) * p->stride[0] + (int64_t)(p->kernel[0] - 1) * p->dilation[0] + 1;
-        iw = (int64_t)(wg_x * rx - 1) * p->stride[1] + (int64_t)(p->kernel[1] - 1) * p->dilation[1] + 1;
-        if (ih * iw + (int64_t)p->kernel[0] * p->kernel[1] <= SHARED_FLOATS)
-            break;
-        if (rx > 1)
-            rx /= 2;
-        else if (wg_y > 1)
-            wg_y /= 2;
-        else if (wg_x > 1)
-            wg_x /= 2;
+static int64_t dw_window(const lk_conv2d_params *p, const dw_tile *t)
+{
+    int64_t ih = (int64_t)(t->wg_y * t->ry - 1) * p->stride[0] +
+                 (int64_t)(p->kernel[0] - 1) * p->dilation[0] + 1;
+    int64_t iw = (int64_t)(t->wg_x * t->rx - 1) * p->stride[1] +
+                 (int64_t)(p->kernel[1] - 1) * p->dilation[1] + 1;
+    return ih * ((iw + 6) / 4 * 4); /* rows padded as the kernel does */
+}
+
+/* Picks a tile whose input window fits in shared memory, shrunk towards
+ * the output size so small planes waste few lanes; 0 when none fits (huge
+ * dilated kernels), leaving the layer to the GEMM kernel. */
+static int dw_pick(const lk_conv2d_params *p, const conv_geom *g, uint32_t min_wg, dw_tile *t)
+{
+    *t = (dw_tile){16, 8, 4, 2};
+    while (t->rx > 1 && (int64_t)(t->rx / 2) >= g->wo)
+        t->rx /= 2;
+    while (t->ry > 1 && (int64_t)(t->ry / 2) >= g->ho)
+        t->ry /= 2;
+    while (t->wg_x > 1 && (int64_t)(t->wg_x / 2 * t->rx) >= g->wo)
+        t->wg_x /= 2, t->wg_y *= 2;
+    while (t->wg_x * t->wg_y / 2 >= min_wg && (int64_t)(t->wg_y / 2 * t->ry) >= g->ho)
+        t->wg_y /= 2;
+    while (dw_window(p, t) > SHARED_FLOATS && (t->rx > 1 || t->ry > 1)) {
+        if (t->ry > 1)
+            t->ry /= 2;
         else
-            return LK_ERR_UNSUPPORTED;
+            t->rx /= 2;
     }
+    return dw_window(p, t) <= SHARED_FLOATS;
+}
+
+/* Depthwise (one input channel per group, any channel multiplier): a
+ * workgroup computes a tile of one output plane from its input window
+ * staged in shared memory. */
+static lk_status gpu_depthwise(const lk_node *n, const conv_geom *g, const dw_tile *t,
+                               lk_kernels *k, lk_msg *msg)
+{
+    uint32_t tw = t->wg_x * t->rx, th = t->wg_y * t->ry;
     int64_t planes = g->n * g->m;
-    if (planes > MAX_GROUPS)
-        return LK_ERR_UNSUPPORTED;
+    if (planes > LK_MAX_GROUPS || lk_div_up((uint64_t)g->wo, tw) > LK_MAX_GROUPS ||
+        lk_div_up((uint64_t)g->ho, th) > LK_MAX_GROUPS)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED, "output %lld planes of %lldx%lld is too large",
+                       (long long)planes, (long long)g->ho, (long long)g->wo);
 
     lk_dispatch d;
     lk_dispatch_init(&d, LK_SH_conv2d_dw);
     spec_common(&d, n, g);
-    lk_dispatch_spec(&d, wg_x);
-    lk_dispatch_spec(&d, wg_y);
-    lk_dispatch_spec(&d, rx);
-    lk_dispatch_spec(&d, (uint32_t)g->mg);
+    lk_dispatch_spec(&d, t->wg_x * t->wg_y);
+    lk_dispatch_spec(&d, t->wg_x);
+    lk_dispatch_spec(&d, subgroup_lanes(lk_kernels_device(k)));
+    lk_dispatch_spec(&d, t->rx);
+    lk_dispatch_spec(&d, t->ry);
+    d.full_subgroups = 1;
     lk_dispatch_push(&d, (uint32_t)g->c);
     lk_dispatch_push(&d, (uint32_t)g->m);
-    bind_all(&d, n);
-    d.groups[0] = lk_div_up((uint64_t)g->wo, wg_x * rx);
-    d.groups[1] = lk_div_up((uint64_t)g->ho, wg_y);
+    lk_dispatch_push(&d, (uint32_t)g->mg);
+    bind_all(&d, n, LK_BIND_IN(1));
+    d.groups[0] = lk_div_up((uint64_t)g->wo, tw);
+    d.groups[1] = lk_div_up((uint64_t)g->ho, th);
     d.groups[2] = (uint32_t)planes;
-    (void)msg;
     return lk_kernels_dispatch(k, &d, msg);
 }
 
@@ -284,14 +369,17 @@ static lk_status conv2d_gpu(const lk_node *n, const lk_shape *in, const lk_shape
                             lk_kernels *k, lk_msg *msg)
 {
     conv_geom g = geom(in, out, n->p.conv2d.groups);
+    const lk_device_info *dev = lk_kernels_device(k);
+    dw_tile t;
+    /* Both kernels hand weights round with subgroup shuffles. */
+    if (!dev->subgroup_shuffle)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED, "device %s has no subgroup shuffle in compute shaders",
+                       dev->name);
     if (lk_shape_numel(&in[0]) > INT32_MAX || lk_shape_numel(&in[1]) > INT32_MAX ||
         lk_shape_numel(&out[0]) > INT32_MAX)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "tensors beyond 32-bit indexing");
-    if (g.cg == 1) {
-        lk_status st = gpu_depthwise(n, &g, k, msg);
-        if (st != LK_ERR_UNSUPPORTED)
-            return st;
-    }
+    if (g.cg == 1 && dw_pick(&n->p.conv2d, &g, min_workgroup(dev), &t))
+        return gpu_depthwise(n, &g, &t, k, msg);
     return gpu_gemm(n, &g, k, msg);
 }
 
