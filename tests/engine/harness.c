@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -10,10 +11,17 @@ static lk_context *shared_ctx;
 static uint32_t rng_state;
 static int rng_ready;
 
+/* At exit: a validation message anywhere in the executable (also from tests
+ * that do not go through lkt_check) fails it, whatever cmocka counted. */
 static void release_context(void)
 {
+    uint64_t n = lk_context_validation_errors(shared_ctx);
     lk_context_free(shared_ctx);
     shared_ctx = NULL;
+    if (n) {
+        fprintf(stderr, "%llu Vulkan validation message(s) during this run\n", (unsigned long long)n);
+        _exit(1);
+    }
 }
 
 lk_context *lkt_context(void)
