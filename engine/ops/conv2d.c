@@ -35,11 +35,6 @@ static conv_geom geom(const lk_shape *in, const lk_shape *out, int groups)
     return g;
 }
 
-static int has_bias(const lk_node *n)
-{
-    return n->n_in > 2 && n->in[2] >= 0;
-}
-
 static lk_status conv2d_infer(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg)
 {
     const lk_conv2d_params *p = &n->p.conv2d;
@@ -124,7 +119,7 @@ static void conv2d_reference(const lk_node *n, const lk_shape *in, const float *
     const lk_conv2d_params *p = &n->p.conv2d;
     conv_geom g = geom(in, out, p->groups);
     int kh = p->kernel[0], kw = p->kernel[1];
-    const float *bias = has_bias(n) ? x[2] : NULL;
+    const float *bias = lk_node_has_input(n, 2) ? x[2] : NULL;
 
     for (int64_t b = 0; b < g.n; b++)
     for (int64_t m = 0; m < g.m; m++) {
@@ -168,7 +163,7 @@ static void spec_common(lk_dispatch *d, const lk_node *n, const conv_geom *g)
     }
     lk_dispatch_spec(d, (uint32_t)p->pad_mode);
     lk_dispatch_specf(d, p->pad_value);
-    lk_dispatch_spec(d, (uint32_t)has_bias(n));
+    lk_dispatch_spec(d, (uint32_t)lk_node_has_input(n, 2));
     lk_dispatch_spec(d, (uint32_t)p->act.kind);
     lk_dispatch_specf(d, p->act.alpha);
     lk_dispatch_specf(d, p->act.beta);
@@ -179,7 +174,7 @@ static void bind_all(lk_dispatch *d, const lk_node *n, int weights)
     lk_dispatch_bind(d, LK_BIND_IN(0));
     lk_dispatch_bind(d, weights);
     /* Without a bias the weights stand in; the kernel never reads them. */
-    lk_dispatch_bind(d, has_bias(n) ? LK_BIND_IN(2) : weights);
+    lk_dispatch_bind(d, lk_node_has_input(n, 2) ? LK_BIND_IN(2) : weights);
     lk_dispatch_bind(d, LK_BIND_OUT(0));
 }
 

@@ -10,11 +10,6 @@
 
 #include "op.h"
 
-static int has_bias(const lk_node *n)
-{
-    return n->n_in > 2 && n->in[2] >= 0;
-}
-
 static lk_status convt_infer(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg)
 {
     const lk_conv_transpose2d_params *p = &n->p.conv_transpose2d;
@@ -78,7 +73,7 @@ static void convt_reference(const lk_node *n, const lk_shape *in, const float *c
     int64_t M = out[0].d[1], OH = out[0].d[2], OW = out[0].d[3];
     int64_t cg = C / p->groups, mg = M / p->groups;
     int kh = p->kernel[0], kw = p->kernel[1];
-    const float *bias = has_bias(n) ? x[2] : NULL;
+    const float *bias = lk_node_has_input(n, 2) ? x[2] : NULL;
 
     /* Scatter form, the textbook definition (the kernel gathers),
      * accumulating in the output itself. */
@@ -178,7 +173,7 @@ static lk_status convt_gpu(const lk_node *n, const lk_shape *in, const lk_shape 
     }
     for (int a = 0; a < 2; a++)
         lk_dispatch_spec(&d, (uint32_t)(p->stride[a] / gcd(p->stride[a], p->dilation[a])));
-    lk_dispatch_spec(&d, (uint32_t)has_bias(n));
+    lk_dispatch_spec(&d, (uint32_t)lk_node_has_input(n, 2));
     lk_dispatch_spec(&d, (uint32_t)p->act.kind);
     lk_dispatch_specf(&d, p->act.alpha);
     lk_dispatch_specf(&d, p->act.beta);
@@ -191,7 +186,7 @@ static lk_status convt_gpu(const lk_node *n, const lk_shape *in, const lk_shape 
     lk_dispatch_bind(&d, LK_BIND_IN(0));
     lk_dispatch_bind(&d, LK_BIND_IN(1));
     /* Without a bias the weights stand in; the kernel never reads them. */
-    lk_dispatch_bind(&d, has_bias(n) ? LK_BIND_IN(2) : LK_BIND_IN(1));
+    lk_dispatch_bind(&d, lk_node_has_input(n, 2) ? LK_BIND_IN(2) : LK_BIND_IN(1));
     lk_dispatch_bind(&d, LK_BIND_OUT(0));
     d.groups[0] = lk_div_up(blocks, wg);
     d.groups[1] = lk_div_up((uint64_t)mg, rm);

@@ -72,6 +72,12 @@ void lk_dispatch_bind(lk_dispatch *d, int ref);         /* next binding */
 void lk_dispatch_grid(lk_dispatch *d, uint64_t groups);
 static inline uint32_t lk_div_up(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
 
+/* 1 when the node's optional input i is present. */
+static inline int lk_node_has_input(const lk_node *n, int i)
+{
+    return n->n_in > i && n->in[i] >= 0;
+}
+
 /* Shared by ops that run on one kernel (defined in the op named). */
 
 /* matmul.c: records matmul.comp for Y[z] = act(alpha·A[z]·B[z] + beta·C),
