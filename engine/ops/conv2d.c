@@ -360,6 +360,40 @@ static lk_status gpu_depthwise(const lk_node *n, const conv_geom *g, const dw_ti
     return lk_kernels_dispatch(k, &d, msg);
 }
 
+/* A pointwise conv (1×1, stride 1, no padding, one group) is a GEMM per
+ * image, Y[M,P] = W[M,K]·X[K,P]: run it on the matmul kernel (42 vs 9
+ * GFLOP/s on lavapipe for 128→256 at 40×40). The kernel's A and B are node
+ * inputs 0 and 1, so it computes Yᵀ[P,M] = Xᵀ·Wᵀ and stores it transposed;
+ * the bias is C broadcast along P. */
+static int is_pointwise(const lk_conv2d_params *p)
+{
+    return p->kernel[0] == 1 && p->kernel[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 &&
+           p->groups == 1 && !p->pads[0] && !p->pads[1] && !p->pads[2] && !p->pads[3];
+}
+
+static lk_status gpu_pointwise(const lk_node *n, const lk_shape *in, lk_kernels *k, lk_msg *msg)
+{
+    int64_t batch = in[0].d[0], kk = in[0].d[1], pix = in[0].d[2] * in[0].d[3];
+    int64_t m = in[1].d[0];
+    const int64_t dims[3] = {pix, m, kk};
+    const int64_t st[6] = {1, pix, 1, kk, 0, 1};
+    if (batch > (int64_t)LK_MAX_GROUPS)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED, "%lld images exceed the dispatch limit",
+                       (long long)batch);
+    int32_t *off = malloc((size_t)batch * 2 * sizeof *off);
+    if (!off)
+        return lk_fail(msg, LK_ERR_NO_MEMORY, "out of memory");
+    for (int64_t z = 0; z < batch; z++) {
+        off[2 * z] = (int32_t)(z * kk * pix);
+        off[2 * z + 1] = 0;
+    }
+    int bias = lk_node_has_input(n, 2);
+    lk_status st_ = lk_matmul_record(k, dims, st, off, batch, bias ? 2 : -1, 1.0f, bias ? 1.0f : 0.0f,
+                                     &n->p.conv2d.act, 1, msg);
+    free(off);
+    return st_;
+}
+
 static lk_status conv2d_gpu(const lk_node *n, const lk_shape *in, const lk_shape *out,
                             lk_kernels *k, lk_msg *msg)
 {
@@ -373,6 +407,8 @@ static lk_status conv2d_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     if (lk_shape_numel(&in[0]) > INT32_MAX || lk_shape_numel(&in[1]) > INT32_MAX ||
         lk_shape_numel(&out[0]) > INT32_MAX)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "tensors beyond 32-bit indexing");
+    if (is_pointwise(&n->p.conv2d))
+        return gpu_pointwise(n, in, k, msg);
     if (g.cg == 1 && dw_pick(&n->p.conv2d, &g, min_workgroup(dev), &t))
         return gpu_depthwise(n, &g, &t, k, msg);
     return gpu_gemm(n, &g, k, msg);

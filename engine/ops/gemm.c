@@ -101,7 +101,7 @@ static lk_status gemm_gpu(const lk_node *n, const lk_shape *in, const lk_shape *
     gemm_layout(p, in, n->n_in, dims, st);
     const int32_t off[2] = {0, 0};
     return lk_matmul_record(k, dims, st, off, 1, has_c(n, in) ? 2 : -1, p->alpha, p->beta,
-                            &p->act, msg);
+                            &p->act, 0, msg);
 }
 
 static double gemm_flops(const lk_node *n, const lk_shape *in, const lk_shape *out)

@@ -194,11 +194,11 @@ static int repack_b(lk_kernels *k, int64_t n, int64_t kk, int64_t *b_sk, int64_t
 /* Declared in op.h; B's batch matrices lie K·N apart in off. */
 lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
                            const int32_t *off, int64_t batch, int c_input, float alpha,
-                           float beta, const lk_activation *act, lk_msg *msg)
+                           float beta, const lk_activation *act, int y_t, lk_msg *msg)
 {
     int64_t m = dims[0], n = dims[1], kk = dims[2];
     int64_t a_sm = st[0], a_sk = st[1], b_sk = st[2], b_sn = st[3], c_sm = st[4], c_sn = st[5];
-    int64_t y_sm = n, y_sn = 1;
+    int64_t y_sm = y_t ? 1 : n, y_sn = y_t ? m : 1;
     int bind_a = LK_BIND_IN(0), bind_b = LK_BIND_IN(1);
     const lk_device_info *dev = lk_kernels_device(k);
     uint32_t s = dev->subgroup_size;
@@ -307,7 +307,8 @@ static lk_status matmul_gpu(const lk_node *n, const lk_shape *in, const lk_shape
     const int64_t dims[3] = {g.m, g.n, g.k};
     /* A 1-D B is a column: unit stride down K. */
     const int64_t strides[6] = {g.k, 1, in[1].rank == 1 ? 1 : g.n, 1, 0, 0};
-    st = lk_matmul_record(k, dims, strides, off, g.batch, -1, 1.0f, 0.0f, &n->p.matmul.act, msg);
+    st = lk_matmul_record(k, dims, strides, off, g.batch, -1, 1.0f, 0.0f, &n->p.matmul.act, 0,
+                          msg);
     free(off);
     return st;
 }

@@ -81,13 +81,14 @@ static inline int lk_node_has_input(const lk_node *n, int i)
 /* Shared by ops that run on one kernel (defined in the op named). */
 
 /* matmul.c: records matmul.comp for Y[z] = act(alpha·A[z]·B[z] + beta·C),
- * Y [batch, M, N] contiguous, A node input 0, B input 1. dims = {M, N, K};
- * st = {a_sm, a_sk, b_sk, b_sn, c_sm, c_sn}, element strides (C's 0 on
- * broadcast axes); off holds the (A, B) element offsets of each of the
- * `batch` matrices; c_input is the node input holding C, or -1. */
+ * Y [batch, M, N] contiguous (y_t: stored transposed, [batch, N, M]), A node
+ * input 0, B input 1. dims = {M, N, K}; st = {a_sm, a_sk, b_sk, b_sn, c_sm,
+ * c_sn}, element strides (C's 0 on broadcast axes); off holds the (A, B)
+ * element offsets of each of the `batch` matrices; c_input is the node
+ * input holding C, or -1. */
 lk_status lk_matmul_record(lk_kernels *k, const int64_t dims[3], const int64_t st[6],
                            const int32_t *off, int64_t batch, int c_input, float alpha,
-                           float beta, const lk_activation *act, lk_msg *msg);
+                           float beta, const lk_activation *act, int y_t, lk_msg *msg);
 
 /* softmax.c: invocations per row (a power of two <= 256) for row-reduction
  * kernels (softmax, layernorm). */

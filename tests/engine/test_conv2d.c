@@ -47,6 +47,25 @@ static void fix_weight(lkt_case *t)
     t->in[1] = lk_shape4(t->in[1].d[0], t->in[0].d[1] / p->groups, p->kernel[0], p->kernel[1]);
 }
 
+/* Pointwise convs run on the matmul kernel: every activation, no bias,
+ * run-time weights, batch 3 and odd sizes. */
+static void test_conv2d_pointwise(void **state)
+{
+    (void)state;
+    for (int a = 0; a < LK_ACT_COUNT; a++) {
+        lkt_case t = make_case(3, 7, 5, 9, 13, 1, 1, 1, 0, 1);
+        t.p.conv2d.act.kind = (lk_act)a;
+        t.p.conv2d.act.alpha = a == LK_ACT_CLIP ? -0.5f : 0.2f;
+        t.p.conv2d.act.beta = a == LK_ACT_CLIP ? 0.5f : 0.5f;
+        lkt_check_both(&t);
+    }
+    lkt_case t = make_case(2, 33, 4, 5, 6, 1, 1, 1, 0, 1);
+    t.n_in = 2;
+    lkt_check_both(&t);
+    t.is_const[1] = 0;
+    lkt_check_both(&t);
+}
+
 static void test_conv2d_gemm_shapes(void **state)
 {
     (void)state;
@@ -441,6 +460,7 @@ static void test_conv2d_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d_pointwise),
         cmocka_unit_test(test_conv2d_gemm_shapes),
         cmocka_unit_test(test_conv2d_tile_edges),
         cmocka_unit_test(test_conv2d_vector_rows),
