@@ -475,6 +475,10 @@ lk_status lk_context_new(const lk_context_opts *opts, lk_context **out, lk_msg *
     ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return lk_fail(msg, LK_ERR_NO_MEMORY, "context: out of memory");
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx);
+        return lk_fail(msg, LK_ERR_NO_MEMORY, "context: cannot create a mutex");
+    }
     st = lk_vk_load(&ctx->vk, msg);
     if (st)
         goto fail;
@@ -601,6 +605,7 @@ void lk_context_free(lk_context *ctx)
     if (ctx->instance)
         ctx->vk.vkDestroyInstance(ctx->instance, NULL);
     free(ctx->cache_path);
+    pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }
 

@@ -3,6 +3,8 @@
 #ifndef LK_VK_INTERNAL_H
 #define LK_VK_INTERNAL_H
 
+#include <pthread.h>
+
 #define VK_NO_PROTOTYPES
 #include <vulkan/vulkan.h>
 
@@ -62,6 +64,10 @@ typedef struct lk_vk_buffer {
 
 struct lk_context {
     lk_vk_fns vk;
+    /* The queue and the command pool need external synchronisation: held
+     * while a net is built or freed and around each submit, so nets of one
+     * context can be used from several threads. */
+    pthread_mutex_t lock;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;    /* owned, when validating */
     VkPhysicalDevice phys;
@@ -89,7 +95,7 @@ void lk_vk_buffer_free(lk_context *ctx, lk_vk_buffer *b);
  * non-coherent memory. */
 void lk_vk_buffer_flush(lk_context *ctx, lk_vk_buffer *b);
 void lk_vk_buffer_invalidate(lk_context *ctx, lk_vk_buffer *b);
-/* One-shot command buffer for uploads at compile time. */
+/* One-shot command buffer for uploads at compile time (ctx->lock held). */
 lk_status lk_vk_copy_now(lk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes,
                          lk_msg *msg);
 /* Writes the pipeline cache to disk (when enabled). */

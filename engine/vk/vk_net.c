@@ -450,18 +450,37 @@ fail:
     return st;
 }
 
+static lk_status build(lk_vk_net *vn, const lk_exec *ex, const lk_net_opts *opts, lk_msg *msg);
+
 lk_status lk_vk_net_new(lk_context *ctx, const lk_exec *ex, const lk_net_opts *opts,
                         lk_vk_net **out, lk_msg *msg)
 {
-    const lk_graph *g = ex->g;
     lk_vk_net *vn = calloc(1, sizeof *vn);
-    uint64_t *const_off = NULL, *aux_off = NULL, staging_bytes = 0;
-    lk_status st = LK_OK;
+    lk_status st;
 
     *out = NULL;
     if (!vn)
         return lk_fail(msg, LK_ERR_NO_MEMORY, "net: out of memory");
     vn->ctx = ctx;
+    pthread_mutex_lock(&ctx->lock);
+    st = build(vn, ex, opts, msg);
+    pthread_mutex_unlock(&ctx->lock);
+    if (st) {
+        lk_vk_net_free(vn);
+        return st;
+    }
+    *out = vn;
+    return LK_OK;
+}
+
+/* Everything but the allocation of vn, with ctx->lock held. */
+static lk_status build(lk_vk_net *vn, const lk_exec *ex, const lk_net_opts *opts, lk_msg *msg)
+{
+    lk_context *ctx = vn->ctx;
+    const lk_graph *g = ex->g;
+    uint64_t *const_off = NULL, *aux_off = NULL, staging_bytes = 0;
+    lk_status st = LK_OK;
+
     vn->precision = ex->precision;
     vn->elem_size = ex->elem_size;
     vn->n_nodes = g->n_nodes;
@@ -527,18 +546,12 @@ lk_status lk_vk_net_new(lk_context *ctx, const lk_exec *ex, const lk_net_opts *o
     if (st)
         goto fail;
     lk_vk_cache_save(ctx);
+fail:
     free(const_off);
     free(aux_off);
     free(vn->pending);
     vn->pending = NULL;
     vn->n_pending = vn->cap_pending = 0;
-    *out = vn;
-    return LK_OK;
-
-fail:
-    free(const_off);
-    free(aux_off);
-    lk_vk_net_free(vn);
     return st;
 }
 
@@ -550,6 +563,7 @@ void lk_vk_net_free(lk_vk_net *vn)
     VkDevice dev = ctx->device;
     if (vn->in_flight)
         ctx->vk.vkWaitForFences(dev, 1, &vn->fence, VK_TRUE, UINT64_MAX);
+    pthread_mutex_lock(&ctx->lock);
     for (int i = 0; i < vn->n_pipes; i++)
         ctx->vk.vkDestroyPipeline(dev, vn->pipes[i].pipe, NULL);
     for (int i = 0; i <= LK_MAX_BINDINGS; i++) {
@@ -572,6 +586,7 @@ void lk_vk_net_free(lk_vk_net *vn)
         ctx->vk.vkDestroyQueryPool(dev, vn->queries, NULL);
     for (int i = 0; i < BUF_COUNT; i++)
         lk_vk_buffer_free(ctx, &vn->buf[i]);
+    pthread_mutex_unlock(&ctx->lock);
     free(vn->pipes);
     free(vn->stamps);
     free(vn->pending);
@@ -598,7 +613,10 @@ lk_status lk_vk_net_submit(lk_vk_net *vn, const float *const *inputs, lk_msg *ms
     LK_VK_CHECK(ctx->vk.vkResetFences(ctx->device, 1, &vn->fence), "vkResetFences");
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                        .pCommandBuffers = &vn->cmd};
-    LK_VK_CHECK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, vn->fence), "vkQueueSubmit");
+    pthread_mutex_lock(&ctx->lock);
+    VkResult vr = ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, vn->fence);
+    pthread_mutex_unlock(&ctx->lock);
+    LK_VK_CHECK(vr, "vkQueueSubmit");
     vn->in_flight = 1;
 fail:
     return st;

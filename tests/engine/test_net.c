@@ -1,6 +1,7 @@
 /* The compiled net: a multi-op graph end to end against the reference,
  * asynchronous submit/wait, views as outputs, profiling and misuse. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,72 @@ static void test_misuse(void **state)
     lk_graph_free(g);
 }
 
+/* Two threads compile and run their own nets on one shared context at the
+ * same time; the context serialises queue and command-pool use. Threads
+ * report back and the main thread asserts (cmocka is not thread-safe). */
+typedef struct worker {
+    lk_context *ctx;
+    const lk_graph *g;
+    const float *x;
+    float *y;
+    lk_status st;
+    char msg[512];
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    lk_net *net = NULL;
+    lk_msg msg = {{0}};
+    const float *in[1] = {w->x};
+    w->st = lk_net_new(w->ctx, w->g, NULL, &net, &msg);
+    for (int i = 0; i < 5 && !w->st; i++)
+        w->st = lk_net_run(net, in, &w->y, &msg);
+    lk_net_free(net);
+    memcpy(w->msg, msg.text, sizeof w->msg);
+    return NULL;
+}
+
+static void test_threads_share_context(void **state)
+{
+    (void)state;
+    lk_context *ctx = lkt_context();
+    lk_tensor out;
+    lk_graph *g[2] = {small_cnn(2, &out), small_cnn(1, &out)};
+    worker w[2];
+    pthread_t th[2];
+    float *ref[2];
+    for (int i = 0; i < 2; i++) {
+        lk_shape xs, ys;
+        lk_graph_shape(g[i], lk_graph_input_tensor(g[i], 0), &xs);
+        lk_graph_shape(g[i], lk_graph_output_tensor(g[i], 0), &ys);
+        float *x = malloc((size_t)lk_shape_numel(&xs) * sizeof *x);
+        assert_non_null(x);
+        lkt_fill(x, (size_t)lk_shape_numel(&xs), -1, 1);
+        w[i] = (worker){ctx, g[i], x, malloc((size_t)lk_shape_numel(&ys) * sizeof(float)), LK_OK, ""};
+        ref[i] = malloc((size_t)lk_shape_numel(&ys) * sizeof(float));
+        assert_non_null(w[i].y);
+        assert_non_null(ref[i]);
+        const float *in[1] = {x};
+        assert_int_equal(lk_graph_run_reference(g[i], in, &ref[i], NULL), LK_OK);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        lk_shape ys;
+        lk_graph_shape(g[i], lk_graph_output_tensor(g[i], 0), &ys);
+        if (w[i].st)
+            fail_msg("thread %d: %s", i, w[i].msg);
+        assert_true(lkt_error(w[i].y, ref[i], (size_t)lk_shape_numel(&ys)) <= LKT_TOL_FP32);
+        free((void *)w[i].x);
+        free(w[i].y);
+        free(ref[i]);
+        lk_graph_free(g[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_graph_freed_after_compile),
         cmocka_unit_test(test_view_output),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_threads_share_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
