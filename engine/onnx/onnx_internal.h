@@ -65,7 +65,8 @@ typedef struct ox_ctx {
     ox_value *vals;            /* every value, created before the node loop */
     int n_vals;
     int *slots, n_slots;       /* name hash: value index + 1, 0 empty */
-    uint64_t host_bytes;       /* host tensor allocations, capped by opts->max_bytes */
+    uint64_t host_bytes;       /* host tensor allocations, capped by host_cap */
+    uint64_t host_cap;         /* min(opts->max_bytes, 8 × file size + 64 MiB) */
     /* The node being mapped. */
     const Onnx__NodeProto *node;
     int node_index;

@@ -122,9 +122,10 @@ lk_status ox_lk(ox_ctx *c, ox_value *v, lk_tensor *t)
         return ox_fail(c, LK_ERR_UNSUPPORTED, "constant '%.100s' is empty", v->name);
     /* The graph's copy counts against the same cap as host tensors. */
     uint64_t bytes = (uint64_t)v->c.n * sizeof(float);
-    if (bytes > c->opts->max_bytes - c->host_bytes || c->host_bytes > c->opts->max_bytes)
-        return ox_fail(c, LK_ERR_NO_MEMORY, "constants need more than %llu bytes "
-                       "(lk_onnx_opts.max_bytes)", (unsigned long long)c->opts->max_bytes);
+    if (bytes > c->host_cap - c->host_bytes || c->host_bytes > c->host_cap)
+        return ox_fail(c, LK_ERR_NO_MEMORY, "constants need more than %llu bytes (8 x the model "
+                       "file + 64 MiB, at most lk_onnx_opts.max_bytes)",
+                       (unsigned long long)c->host_cap);
     c->host_bytes += bytes;
     lk_shape s = lk_shape_make(v->c.rank, v->c.d);
     float *f = v->c.v.f;
@@ -745,6 +746,11 @@ lk_status lk_onnx_load_buffer(const void *data, size_t size, const lk_onnx_opts 
     c.opts = opts;
     c.msg = msg ? msg : &c.local;
     c.node_index = -1;
+    /* Decoded and folded constants may outgrow the file only so far: a few
+     * bytes of ConstantOfShape must not cost a gigabyte. Real models stay
+     * near 2x (weights plus the graph's copy). */
+    uint64_t cap = (uint64_t)size * 8 + ((uint64_t)64 << 20);
+    c.host_cap = cap < opts->max_bytes ? cap : opts->max_bytes;
     ox_pbmem_init(&mem, opts->max_bytes);
     st = ox_unpack(&onnx__model_proto__descriptor, data ? data : "", size, &mem,
                    (ProtobufCMessage **)&m, "onnx model", c.msg);

@@ -145,10 +145,10 @@ lk_status ox_tensor_alloc(ox_ctx *c, ox_tensor *t, ox_dtype dtype, int rank, con
         t->d[i] = d[i];
     }
     uint64_t bytes = (uint64_t)(n ? n : 1) * (dtype == OX_F32 ? 4 : 8);
-    if (bytes > c->opts->max_bytes - c->host_bytes || c->host_bytes > c->opts->max_bytes)
+    if (bytes > c->host_cap - c->host_bytes || c->host_bytes > c->host_cap)
         return ox_fail(c, LK_ERR_NO_MEMORY,
-                       "constants need more than %llu bytes (lk_onnx_opts.max_bytes)",
-                       (unsigned long long)c->opts->max_bytes);
+                       "constants need more than %llu bytes (8 x the model file + 64 MiB, "
+                       "at most lk_onnx_opts.max_bytes)", (unsigned long long)c->host_cap);
     t->v.p = malloc((size_t)bytes);
     if (!t->v.p)
         return ox_fail(c, LK_ERR_NO_MEMORY, "out of memory for a %llu-byte constant",
@@ -475,6 +475,7 @@ lk_status lk_onnx_read_tensor(const char *path, float **data, lk_shape *shape, c
     c.opts = &opts;
     c.msg = msg ? msg : &c.local;
     c.node_index = -1;
+    c.host_cap = opts.max_bytes;
     if ((st = ox_read_file(path, opts.max_bytes, &buf, &size, c.msg)))
         return st;
     ox_pbmem_init(&mem, opts.max_bytes);

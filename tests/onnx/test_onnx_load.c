@@ -978,6 +978,23 @@ static void test_refusals(void **state)
 
 /* Bytes that are not a model: truncated, garbage, nested without end,
  * larger than allowed; and random corruption never crashes. */
+/* A few hundred bytes must not cost gigabytes: a ConstantOfShape that would
+ * fold to 2^26 floats is refused at once under the default options (the
+ * cap on constants is 8 x the file + 64 MiB). */
+static void test_constant_amplification(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", 1, D(1));
+    mb_init_i(&b, "shape", 1, D(1), D(67108864));
+    mb_node(&b, "ConstantOfShape", "big", "shape", "c");
+    mb_node(&b, "Add", "add", "x,c", "y");
+    mb_output(&b, "y");
+    expect_error(&b, NULL, LK_ERR_NO_MEMORY, "ConstantOfShape", "big", "constants need more");
+    mb_free(&b);
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -1432,6 +1449,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_input_sizes),
         cmocka_unit_test(test_shape_folding),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_constant_amplification),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_read_tensor),
         cmocka_unit_test(test_node_conformance),
