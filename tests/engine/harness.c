@@ -306,6 +306,17 @@ void lkt_check_both(lkt_case *c)
     c->precision = saved;
 }
 
+double lkt_flops(const lkt_case *c)
+{
+    lk_msg msg = {{0}};
+    built b;
+    if (build(c, &b, &msg))
+        fail_msg("%s: graph refused: %s", lk_op_name(c->op), msg.text);
+    double f = lk_graph_flops(b.g);
+    built_free(&b);
+    return f;
+}
+
 void lkt_expect_error(const lkt_case *c, lk_status status, const char *needle)
 {
     lk_msg msg = {{0}};

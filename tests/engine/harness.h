@@ -48,6 +48,8 @@ void lkt_check_graph(const lk_graph *g, const float *const *inputs, float *const
 /* Runs the case's reference on its given data and compares with
  * hand-computed values; the output shape must be want_shape. */
 void lkt_expect_reference(const lkt_case *c, const lk_shape *want_shape, const float *want);
+/* FLOPs of the case's one-node graph (lk_graph_flops). */
+double lkt_flops(const lkt_case *c);
 /* Same at both precisions (fp16 skipped when the device has no 16-bit
  * storage). */
 void lkt_check_both(lkt_case *c);
