@@ -24,6 +24,7 @@ static const lk_op_class *const classes[LK_OP_COUNT] = {
     [LK_OP_LAYERNORM] = &lk_op_layernorm,
     [LK_OP_BATCHNORM] = &lk_op_batchnorm,
     [LK_OP_PAD] = &lk_op_pad,
+    [LK_OP_AREA_ATTENTION] = &lk_op_area_attention,
 };
 
 const lk_op_class *lk_op_class_get(lk_op op)

@@ -132,5 +132,6 @@ extern const lk_op_class lk_op_softmax;
 extern const lk_op_class lk_op_layernorm;
 extern const lk_op_class lk_op_batchnorm;
 extern const lk_op_class lk_op_pad;
+extern const lk_op_class lk_op_area_attention;
 
 #endif

@@ -126,6 +126,7 @@ typedef enum lk_op {
     LK_OP_LAYERNORM,
     LK_OP_BATCHNORM,
     LK_OP_PAD,
+    LK_OP_AREA_ATTENTION,
     LK_OP_COUNT
 } lk_op;
 
@@ -292,6 +293,17 @@ typedef struct lk_pad_params {
     int64_t pads[2 * LK_MAX_DIMS];  /* ONNX order: begins then ends */
 } lk_pad_params;
 
+/* area_attention (YOLOv12's area attention, fused): X [B, 3·heads·head_dim,
+ * H, W] is the qkv projection. The H·W tokens (row-major) split into
+ * `areas` equal runs of consecutive tokens (horizontal strips when H
+ * divides); within each run and per head, out = softmax(scale · qᵀk) v.
+ * Channel h·3·head_dim + j of X is q[j] of head h, then k, then v; output
+ * [B, heads·head_dim, H, W], channel h·head_dim + j. */
+typedef struct lk_area_attention_params {
+    int heads, head_dim, areas;
+    float scale;             /* usually 1/√head_dim */
+} lk_area_attention_params;
+
 /* Parameters of any op; use the member named after the op. */
 typedef union lk_params {
     lk_conv2d_params conv2d;
@@ -311,6 +323,7 @@ typedef union lk_params {
     lk_gemm_params gemm;
     lk_norm_params norm;         /* layernorm, batchnorm */
     lk_pad_params pad;
+    lk_area_attention_params area_attention;
 } lk_params;
 
 /* Fills p with the op's neutral defaults (stride 1, dilation 1, groups 1...). */
