@@ -31,12 +31,24 @@ typedef struct lk_exec {
     lk_exec_aux *aux;
     int n_aux;
     size_t *scratch_count;   /* elements */
+    unsigned char *scratch_wide; /* 1: 4-byte elements at every precision */
     uint64_t *scratch_offset;/* arena bytes */
     int n_scratch;
     int *root;               /* per tensor: tensor whose memory it uses */
     uint64_t *offset;        /* per root tensor in the arena; UINT64_MAX for constants */
     lk_plan_stats stats;
 } lk_exec;
+
+/* Bytes of one stored element of tensor t (wide tensors are 32-bit). */
+static inline size_t lk_exec_elem_size(const lk_exec *ex, int t)
+{
+    return ex->g->tensors[ex->root[t]].wide ? 4 : ex->elem_size;
+}
+
+static inline size_t lk_exec_scratch_elem_size(const lk_exec *ex, int s)
+{
+    return ex->scratch_wide[s] ? 4 : ex->elem_size;
+}
 
 struct lk_kernels {
     lk_exec *ex;

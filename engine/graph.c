@@ -180,6 +180,18 @@ lk_status lk_graph_input(lk_graph *g, const char *name, const lk_shape *shape,
     return append_id(&g->inputs, &g->n_inputs, *out, msg);
 }
 
+lk_status lk_graph_input_raw(lk_graph *g, const char *name, size_t n_bytes,
+                             lk_tensor *out, lk_msg *msg)
+{
+    if (n_bytes == 0 || n_bytes / 4 >= (size_t)LK_MAX_ELEMENTS)
+        return lk_fail(msg, LK_ERR_SHAPE, "raw input %s: %zu bytes", name ? name : "", n_bytes);
+    lk_shape s = lk_shape_make(1, (int64_t[]){(int64_t)((n_bytes + 3) / 4)});
+    lk_status st = lk_graph_input(g, name, &s, out, msg);
+    if (!st)
+        g->tensors[*out].wide = 1;
+    return st;
+}
+
 lk_status lk_graph_constant(lk_graph *g, const char *name, const lk_shape *shape,
                             const float *data, lk_tensor *out, lk_msg *msg)
 {
@@ -231,6 +243,14 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
         if (inputs[i] < 0 || inputs[i] >= g->n_tensors)
             return lk_fail(msg, LK_ERR_INVALID_ARG, "%s: input %d refers to no tensor", label, i);
         in_shapes[i] = g->tensors[inputs[i]].shape;
+        /* A view passes any storage through; a kernel must read what it declares. */
+        int wide_in = (cls->wide_in >> i) & 1u;
+        if (!cls->view && g->tensors[inputs[i]].wide != wide_in)
+            return lk_fail(msg, LK_ERR_INVALID_ARG,
+                           "%s: input %d (%s) is %s, the op reads %s", label, i,
+                           g->tensors[inputs[i]].name,
+                           wide_in ? "at net precision" : "32-bit (raw or wide)",
+                           wide_in ? "32-bit words" : "net-precision values");
     }
     node.op = op;
     node.p = *p;
@@ -281,12 +301,14 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
             goto fail;
         }
         g->tensors[node.out[i]].producer = g->n_nodes;
+        g->tensors[node.out[i]].wide = (cls->wide_out >> i) & 1u;
         if (cls->view && i == 0) {
             int src = inputs[0];
             while (g->tensors[src].view_of >= 0)
                 src = g->tensors[src].view_of;
             /* A view of a constant or input stays a copy-free alias too. */
             g->tensors[node.out[i]].view_of = src;
+            g->tensors[node.out[i]].wide = g->tensors[src].wide;
         }
         outputs[i] = node.out[i];
     }

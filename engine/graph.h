@@ -23,6 +23,8 @@ typedef struct lk_tensor_info {
     int view_of;             /* tensor whose memory this one aliases, or -1 */
     int is_output;
     int dead;                /* removed by a rewrite: no producer, no consumer */
+    int wide;                /* 32-bit storage at any net precision, never cast
+                                (raw input bytes, outputs in an op's wide_out) */
 } lk_tensor_info;
 
 typedef struct lk_node {

@@ -113,17 +113,32 @@ int lk_kernels_aux_i32(lk_kernels *k, const int32_t *data, size_t count)
     return add_aux(k, data, count, 1);
 }
 
-int lk_kernels_scratch(lk_kernels *k, size_t count)
+static int add_scratch(lk_kernels *k, size_t count, int wide)
 {
     lk_exec *ex = k->ex;
     size_t *c = realloc(ex->scratch_count, (size_t)(ex->n_scratch + 1) * sizeof *c);
-    if (!c) {
+    if (c)
+        ex->scratch_count = c;
+    unsigned char *w = realloc(ex->scratch_wide, (size_t)(ex->n_scratch + 1));
+    if (w)
+        ex->scratch_wide = w;
+    if (!c || !w) {
         k->err = LK_ERR_NO_MEMORY;
         return 0;
     }
-    ex->scratch_count = c;
     c[ex->n_scratch] = count;
+    w[ex->n_scratch] = (unsigned char)wide;
     return ex->n_scratch++ - k->scratch_base;
+}
+
+int lk_kernels_scratch(lk_kernels *k, size_t count)
+{
+    return add_scratch(k, count, 0);
+}
+
+int lk_kernels_scratch_wide(lk_kernels *k, size_t count)
+{
+    return add_scratch(k, count, 1);
 }
 
 lk_status lk_kernels_dispatch(lk_kernels *k, const lk_dispatch *d, lk_msg *msg)
@@ -165,6 +180,7 @@ static void exec_free(lk_exec *ex)
     free(ex->aux);
     free(ex->disp);
     free(ex->scratch_count);
+    free(ex->scratch_wide);
     free(ex->scratch_offset);
     free(ex->root);
     free(ex->offset);
@@ -219,11 +235,12 @@ static lk_status plan_memory(lk_exec *ex, const int *scratch_node, lk_msg *msg)
         if (ex->root[t] != t || g->tensors[t].kind == LK_TENSOR_CONST || g->tensors[t].dead)
             continue;
         items[n_items] = (lk_plan_item){
-            (uint64_t)lk_shape_numel(&g->tensors[t].shape) * ex->elem_size, first[t], last[t], 0};
+            (uint64_t)lk_shape_numel(&g->tensors[t].shape) * lk_exec_elem_size(ex, t), first[t],
+            last[t], 0};
         item_of[t] = n_items++;
     }
     for (int s = 0; s < ex->n_scratch; s++)
-        items[n_items++] = (lk_plan_item){ex->scratch_count[s] * ex->elem_size,
+        items[n_items++] = (lk_plan_item){ex->scratch_count[s] * lk_exec_scratch_elem_size(ex, s),
                                           scratch_node[s] + 1, scratch_node[s] + 1, 0};
     st = lk_plan_build(items, n_items, ex->align, &ex->stats, msg);
     if (st)

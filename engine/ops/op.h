@@ -54,6 +54,8 @@ int lk_kernels_aux_i32(lk_kernels *k, const int32_t *data, size_t count);
 /* Adds a temporary buffer of `count` elements (at the net's precision)
  * that lives for this node only; returns its index for LK_BIND_SCRATCH. */
 int lk_kernels_scratch(lk_kernels *k, size_t count);
+/* Same with 32-bit elements at every precision (counters, bitmasks). */
+int lk_kernels_scratch_wide(lk_kernels *k, size_t count);
 /* Appends a dispatch; dispatches of one node run in order, with barriers
  * inserted by the backend where one reads what another wrote. */
 lk_status lk_kernels_dispatch(lk_kernels *k, const lk_dispatch *d, lk_msg *msg);
@@ -98,6 +100,9 @@ typedef struct lk_op_class {
     const char *name;
     int min_inputs, max_inputs;        /* optional inputs may be -1 */
     int view;                          /* output 0 aliases input 0: no kernel */
+    /* Bitmasks of inputs read / outputs written as 32-bit words at every
+     * precision (float or uint, never SFLOAT): raw bytes, counts, boxes. */
+    unsigned wide_in, wide_out;
     lk_status (*infer)(const lk_node *n, const lk_shape *in, lk_shape *out, lk_msg *msg);
     void (*reference)(const lk_node *n, const lk_shape *in, const float *const *x,
                       const lk_shape *out, float *const *y);
@@ -132,6 +137,8 @@ extern const lk_op_class lk_op_softmax;
 extern const lk_op_class lk_op_layernorm;
 extern const lk_op_class lk_op_batchnorm;
 extern const lk_op_class lk_op_pad;
+extern const lk_op_class lk_op_yolo_decode;
+extern const lk_op_class lk_op_nms;
 extern const lk_op_class lk_op_area_attention;
 
 #endif

@@ -110,7 +110,8 @@ static void resolve(const lk_vk_net *vn, const lk_exec *ex, const uint64_t *cons
         int is_const = ex->g->tensors[root].kind == LK_TENSOR_CONST;
         r->buf = is_const ? BUF_WEIGHTS : BUF_ARENA;
         r->lo = is_const ? const_off[root] : ex->offset[root];
-        r->hi = r->lo + (uint64_t)lk_shape_numel(&ex->g->tensors[t].shape) * vn->elem_size;
+        r->hi = r->lo + (uint64_t)lk_shape_numel(&ex->g->tensors[t].shape) *
+                            (is_const ? vn->elem_size : lk_exec_elem_size(ex, t));
     } else if (ref < LK_BIND_SCRATCH(0)) {
         const lk_exec_aux *a = &ex->aux[ed->aux_base + ref - LK_BIND_AUX(0)];
         r->buf = BUF_WEIGHTS;
@@ -120,7 +121,7 @@ static void resolve(const lk_vk_net *vn, const lk_exec *ex, const uint64_t *cons
         int s = ed->scratch_base + ref - LK_BIND_SCRATCH(0);
         r->buf = BUF_ARENA;
         r->lo = ex->scratch_offset[s];
-        r->hi = r->lo + ex->scratch_count[s] * vn->elem_size;
+        r->hi = r->lo + ex->scratch_count[s] * lk_exec_scratch_elem_size(ex, s);
     }
     if (r->hi == r->lo)
         r->hi = r->lo + 4;
@@ -274,12 +275,12 @@ fail:
 }
 
 /* Moves `count` values between fp32 staging and the arena: a plain copy at
- * fp32, a conversion dispatch when storage is fp16. */
+ * fp32 or for wide tensors, a conversion dispatch when storage is fp16. */
 static lk_status record_io(lk_vk_net *vn, int to_arena, uint64_t staging_off, uint64_t arena_off,
-                           uint64_t count, lk_msg *msg)
+                           uint64_t count, int wide, lk_msg *msg)
 {
     lk_context *ctx = vn->ctx;
-    if (vn->precision == LK_FP32) {
+    if (vn->precision == LK_FP32 || wide) {
         VkBufferCopy c = {to_arena ? staging_off : arena_off, to_arena ? arena_off : staging_off,
                           count * 4};
         ctx->vk.vkCmdCopyBuffer(vn->cmd, vn->buf[to_arena ? BUF_STAGING : BUF_ARENA].buf,
@@ -399,10 +400,19 @@ static lk_status record(lk_vk_net *vn, const lk_exec *ex, const lk_net_opts *opt
         /* NaN in every element: an output the kernels never wrote shows. */
         ctx->vk.vkCmdFillBuffer(vn->cmd, vn->buf[BUF_ARENA].buf, 0, VK_WHOLE_SIZE,
                                 vn->precision == LK_FP16 ? 0x7e007e00u : 0x7fc00000u);
+        /* Wide tensors get fp32 NaN words; the fills overlap, so order them. */
+        if (vn->precision == LK_FP16)
+            compute_barrier(vn);
+        for (int t = 0; vn->precision == LK_FP16 && t < g->n_tensors; t++)
+            if (ex->root[t] == t && g->tensors[t].wide && ex->offset[t] != UINT64_MAX)
+                ctx->vk.vkCmdFillBuffer(vn->cmd, vn->buf[BUF_ARENA].buf, ex->offset[t],
+                                        (uint64_t)lk_shape_numel(&g->tensors[t].shape) * 4,
+                                        0x7fc00000u);
         compute_barrier(vn);
     }
     for (int i = 0; i < vn->n_in; i++) {
-        st = record_io(vn, 1, vn->in_staging[i], ex->offset[g->inputs[i]], vn->in_count[i], msg);
+        st = record_io(vn, 1, vn->in_staging[i], ex->offset[g->inputs[i]], vn->in_count[i],
+                       g->tensors[g->inputs[i]].wide, msg);
         if (st)
             goto fail;
     }
@@ -440,7 +450,8 @@ static lk_status record(lk_vk_net *vn, const lk_exec *ex, const lk_net_opts *opt
                          g->tensors[g->outputs[i]].name);
             goto fail;
         }
-        st = record_io(vn, 0, vn->out_staging[i], ex->offset[root], vn->out_count[i], msg);
+        st = record_io(vn, 0, vn->out_staging[i], ex->offset[root], vn->out_count[i],
+                       g->tensors[root].wide, msg);
         if (st)
             goto fail;
     }

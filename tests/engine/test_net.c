@@ -156,6 +156,74 @@ static void test_view_output(void **state)
     lk_graph_free(g);
 }
 
+/* A raw input of odd byte length next to an ordinary input: in an fp16 net
+ * its bytes pass through a view to the output bit for bit (values fp16
+ * cannot hold, NaN payloads), while the other input is still converted. A
+ * kernel that reads net-precision values refuses the raw tensor. */
+static void test_raw_input_wide(void **state)
+{
+    (void)state;
+    lk_context *ctx = lkt_context();
+    int fp16 = lk_context_device(ctx)->fp16_storage;
+    for (int prec = 0; prec <= fp16; prec++) {
+        lk_graph *g;
+        lk_tensor raw, x, v, y, bad;
+        lk_params p;
+        lk_msg msg = {{0}};
+        lk_shape xs = lk_shape4(1, 2, 3, 5);
+        assert_int_equal(lk_graph_new(&g, NULL), LK_OK);
+        assert_int_equal(lk_graph_input(g, "x", &xs, &x, NULL), LK_OK);
+        assert_int_equal(lk_graph_input_raw(g, "frame", 13, &raw, NULL), LK_OK);
+        lk_shape rs;
+        assert_int_equal(lk_graph_shape(g, raw, &rs), LK_OK);
+        assert_int_equal(rs.rank, 1);
+        assert_int_equal(rs.d[0], 4);
+        lk_params_init(LK_OP_UNARY, &p);
+        p.unary.act.kind = LK_ACT_RELU;
+        assert_int_equal(lk_graph_add(g, LK_OP_UNARY, &p, "relu_raw", &raw, 1, &bad, 1, &msg),
+                         LK_ERR_INVALID_ARG);
+        assert_non_null(strstr(msg.text, "32-bit"));
+        assert_int_equal(lk_graph_add(g, LK_OP_UNARY, &p, "relu", &x, 1, &y, 1, NULL), LK_OK);
+        lk_params_init(LK_OP_RESHAPE, &p);
+        p.reshape.shape = lk_shape_make(2, (int64_t[]){2, 2});
+        assert_int_equal(lk_graph_add(g, LK_OP_RESHAPE, &p, "view", &raw, 1, &v, 1, NULL), LK_OK);
+        assert_int_equal(lk_graph_output(g, y, NULL), LK_OK);
+        assert_int_equal(lk_graph_output(g, v, NULL), LK_OK);
+
+        lk_net_opts o;
+        lk_net *net;
+        lk_net_opts_init(&o);
+        o.precision = prec ? LK_FP16 : LK_FP32;
+        o.poison = 1;
+        assert_int_equal(lk_net_new(ctx, g, &o, &net, &msg), LK_OK);
+        union { uint8_t b[16]; float f[4]; } in, out;
+        const uint32_t words[3] = {0x3f800347u /* 1.0001 */, 0x7fc12345u /* NaN payload */,
+                                   0x4b000001u /* 8388609 */};
+        memcpy(in.b, words, sizeof words);
+        in.b[12] = 0xa5; /* the 13th byte; the rest is padding */
+        in.b[13] = in.b[14] = in.b[15] = 0;
+        float xd[30], yd[30], ref[30];
+        lkt_fill(xd, 30, -2, 2);
+        const float *ins[2] = {xd, in.f};
+        float *outs[2] = {yd, out.f};
+        memset(out.b, 0, sizeof out.b);
+        assert_int_equal(lk_net_run(net, ins, outs, &msg), LK_OK);
+        assert_memory_equal(in.b, out.b, 13);
+        for (int i = 0; i < 30; i++)
+            ref[i] = xd[i] > 0 ? xd[i] : 0;
+        double e = lkt_error(yd, ref, 30);
+        if (!(e <= (prec ? LKT_TOL_FP16 : LKT_TOL_FP32)))
+            fail_msg("%s: relu beside a raw input: error %.3g", prec ? "fp16" : "fp32", e);
+        /* The reference executor takes the same words unchanged. */
+        float rref[30], rout[4];
+        float *routs[2] = {rref, rout};
+        assert_int_equal(lk_graph_run_reference(g, ins, routs, NULL), LK_OK);
+        assert_memory_equal(in.b, rout, 13);
+        lk_net_free(net);
+        lk_graph_free(g);
+    }
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -260,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_graph_freed_after_compile),
         cmocka_unit_test(test_view_output),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_raw_input_wide),
         cmocka_unit_test(test_threads_share_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

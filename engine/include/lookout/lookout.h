@@ -126,6 +126,8 @@ typedef enum lk_op {
     LK_OP_LAYERNORM,
     LK_OP_BATCHNORM,
     LK_OP_PAD,
+    LK_OP_YOLO_DECODE,
+    LK_OP_NMS,
     LK_OP_AREA_ATTENTION,
     LK_OP_COUNT
 } lk_op;
@@ -293,6 +295,84 @@ typedef struct lk_pad_params {
     int64_t pads[2 * LK_MAX_DIMS];  /* ONNX order: begins then ends */
 } lk_pad_params;
 
+/* Detector post-processing. yolo_decode and nms read and write 32-bit
+ * tensors at every net precision ("wide": lk_graph_input_raw inputs or
+ * these ops' outputs). Input 1 of both is the per-frame parameter tensor,
+ * four floats {score_threshold, iou_threshold, max_detections, unused}
+ * (lk_graph_input_raw with 16 bytes), so thresholds change without a
+ * rebuild. Boxes are rows {x1, y1, x2, y2, score, class id}. */
+
+/* Output families of yolo_decode, numbered as detector.h's lk_family.
+ * Input 0 is one raw network output (C classes, input H×W pixels):
+ *  YOLOX        [1, N, 5+C]: x, y, w, h, obj, C classes (obj and classes
+ *               already sigmoided). Rows are the cells of the stride 8, 16
+ *               and 32 grids (ceil(H/s) × ceil(W/s), row-major) in that
+ *               order; centre = (v + cell) · s, size = exp(v) · s,
+ *               score = obj · max class.
+ *  ULTRALYTICS  [1, 4+C, N]: cx, cy, w, h in input pixels, then C class
+ *               scores; score = max class.
+ *  FASTESTDET   [1, 5+C, Gh, Gw]: obj (sigmoided), x, y, w, h, C classes
+ *               (softmaxed); centre = (cell + tanh(v)) / G · input size,
+ *               size = sigmoid(v) · input size, score = obj^0.6 · max^0.4.
+ *               Rows are the cells, row-major.
+ *  DARKNET      [1, A·(5+C), Gh, Gw], the input of a [yolo] layer: per
+ *               anchor tx, ty, tw, th, obj, C classes, all raw;
+ *               centre = (sigmoid(t) · sxy − (sxy − 1)/2 + cell) / G ·
+ *               input size, size = exp(t) · anchor, score = sigmoid(obj) ·
+ *               sigmoid(max class). Row (a · Gh + y) · Gw + x.
+ *  YOLOV1       [1, S, S, B·5+C], or the same bytes as [1, S·S·(B·5+C)]:
+ *               per cell B boxes of x, y (offsets in the cell, 0..1), w, h
+ *               (fractions of the image, no square root), conf, then C
+ *               class probabilities; nothing is activated here.
+ *               centre = (cell + v) / S · input size, size = v · input
+ *               size, score = conf · max class. Row (y · S + x) · B + b.
+ *               (Darknet's [detection] layer orders the same values
+ *               differently — all classes, then all confs, then boxes — and
+ *               is not this layout.) */
+typedef enum lk_yolo_family {
+    LK_YOLO_YOLOX = 1,
+    LK_YOLO_ULTRALYTICS,
+    LK_YOLO_FASTESTDET,
+    LK_YOLO_DARKNET,
+    LK_YOLO_YOLOV1,
+} lk_yolo_family;
+
+#define LK_YOLO_MAX_ANCHORS 16
+#define LK_YOLO_FILTER_WORDS 64  /* the class filter covers ids < 2048 */
+
+/* yolo_decode: output [N, 6] (wide), x1, y1, x2, y2 in network-input
+ * pixels, score, class id; every row is written. The class is the best of
+ * all classes (first on ties); a row whose score is not above the score
+ * threshold, or whose class is filtered out, gets score -1 (so score
+ * thresholds below -1 keep them: use thresholds >= 0). */
+typedef struct lk_yolo_decode_params {
+    int family;              /* lk_yolo_family */
+    int n_classes;           /* C; 0: from the input shape */
+    int input_h, input_w;    /* network input size, pixels */
+    int n_anchors;           /* darknet: anchors of this head (A) */
+    float anchors[2 * LK_YOLO_MAX_ANCHORS]; /* darknet: w, h pairs, input pixels */
+    float scale_x_y;         /* darknet: sxy; 0 means 1 (plain YOLOv3) */
+    int grid_s, boxes_b;     /* yolov1: S (0: from a [1,S,S,X] shape) and B */
+    int filter;              /* 1: keep only the classes set in keep */
+    uint32_t keep[LK_YOLO_FILTER_WORDS]; /* class c: bit c % 32 of word c / 32 */
+} lk_yolo_decode_params;
+
+/* nms: input 0 candidates [N, 6] (wide), output [1 + max_det, 6] (wide):
+ * row 0 = {count, candidates above the score threshold, 0, 0, 0, 0}, rows
+ * 1..count the kept boxes by score descending (ties: lower candidate row
+ * first), the rest zero. Greedy NMS over the pre_nms_topk best candidates
+ * with score > score_threshold: a kept box removes every later one of the
+ * same class (any class when class_agnostic) whose IoU with it is above
+ * iou_threshold, computed as intersection > iou_threshold · union. Corners
+ * may come in either order; a box of zero area never suppresses nor is
+ * suppressed. At most min(max_det, max_detections of the frame) are kept. */
+#define LK_NMS_MAX_TOPK 16384
+typedef struct lk_nms_params {
+    int max_det;             /* output capacity, >= 1 */
+    int pre_nms_topk;        /* 1..LK_NMS_MAX_TOPK; 0: min(N, LK_NMS_MAX_TOPK) */
+    int class_agnostic;
+} lk_nms_params;
+
 /* area_attention (YOLOv12's area attention, fused): X [B, 3·heads·head_dim,
  * H, W] is the qkv projection. The H·W tokens (row-major) split into
  * `areas` equal runs of consecutive tokens (horizontal strips when H
@@ -323,6 +403,8 @@ typedef union lk_params {
     lk_gemm_params gemm;
     lk_norm_params norm;         /* layernorm, batchnorm */
     lk_pad_params pad;
+    lk_yolo_decode_params yolo_decode;
+    lk_nms_params nms;
     lk_area_attention_params area_attention;
 } lk_params;
 
@@ -339,6 +421,13 @@ void lk_graph_free(lk_graph *g);
 /* A runtime input (fp32). */
 lk_status lk_graph_input(lk_graph *g, const char *name, const lk_shape *shape,
                          lk_tensor *out, lk_msg *msg);
+/* A runtime input of raw bytes (e.g. a video frame): shape
+ * [ceil(n_bytes / 4)], stored as 32-bit words at every precision and never
+ * converted. lk_net_run takes its data as a `const float *` pointing at the
+ * bytes, readable up to the next multiple of 4. Ops that take such an input
+ * declare it; others refuse it. */
+lk_status lk_graph_input_raw(lk_graph *g, const char *name, size_t n_bytes,
+                             lk_tensor *out, lk_msg *msg);
 /* A constant (weights); data is copied. */
 lk_status lk_graph_constant(lk_graph *g, const char *name, const lk_shape *shape,
                             const float *data, lk_tensor *out, lk_msg *msg);
