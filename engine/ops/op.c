@@ -25,6 +25,7 @@ static const lk_op_class *const classes[LK_OP_COUNT] = {
     [LK_OP_BATCHNORM] = &lk_op_batchnorm,
     [LK_OP_PAD] = &lk_op_pad,
     [LK_OP_AREA_ATTENTION] = &lk_op_area_attention,
+    [LK_OP_PREPROCESS] = &lk_op_preprocess,
 };
 
 const lk_op_class *lk_op_class_get(lk_op op)
@@ -85,6 +86,11 @@ void lk_params_init(lk_op op, lk_params *p)
     case LK_OP_SLICE:
         for (int i = 0; i < LK_MAX_DIMS; i++)
             p->slice.steps[i] = 1;
+        break;
+    case LK_OP_PREPROCESS:
+        p->preprocess.scale = 1.0f;
+        p->preprocess.std[0] = p->preprocess.std[1] = p->preprocess.std[2] = 1.0f;
+        p->preprocess.pad = 114.0f;
         break;
     default:
         break;

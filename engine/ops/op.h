@@ -140,5 +140,6 @@ extern const lk_op_class lk_op_pad;
 extern const lk_op_class lk_op_yolo_decode;
 extern const lk_op_class lk_op_nms;
 extern const lk_op_class lk_op_area_attention;
+extern const lk_op_class lk_op_preprocess;
 
 #endif

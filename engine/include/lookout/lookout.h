@@ -129,6 +129,7 @@ typedef enum lk_op {
     LK_OP_YOLO_DECODE,
     LK_OP_NMS,
     LK_OP_AREA_ATTENTION,
+    LK_OP_PREPROCESS,
     LK_OP_COUNT
 } lk_op;
 
@@ -373,6 +374,44 @@ typedef struct lk_nms_params {
     int class_agnostic;
 } lk_nms_params;
 
+/* preprocess: input 0 a raw frame (lk_graph_input_raw) holding every plane
+ * at its byte offset; output [1, 3, dst_h, dst_w], in one dispatch: colour
+ * conversion, resize into the placement box (letterbox or stretch) with
+ * OpenCV's geometry, pad outside it, channel order, then per output channel
+ * c: (v · scale − mean[c]) / std[c], v being 0..255. Chroma of 4:2:0
+ * formats is taken from the 2×2 block's sample (as cv2.cvtColor does). */
+typedef enum lk_fit {
+    LK_FIT_LETTERBOX = 0,    /* keep aspect, image at the top-left (YOLOX):
+                                size floor(src · r) */
+    LK_FIT_LETTERBOX_CENTER, /* keep aspect, centred (Ultralytics):
+                                size round(src · r), offset (dst − size) / 2 */
+    LK_FIT_STRETCH,          /* fill dst, aspect not kept */
+} lk_fit;
+
+typedef enum lk_interp {
+    LK_INTERP_BILINEAR = 0,  /* cv2.INTER_LINEAR: half-pixel centres, edges clamped */
+    LK_INTERP_AREA,          /* cv2.INTER_AREA: pixel-area average when shrinking */
+} lk_interp;
+
+typedef struct lk_preprocess_params {
+    int format;              /* lk_pixel_format of detector.h */
+    int src_w, src_h;
+    int64_t offset[3];       /* byte offset of each plane in the raw input */
+    int64_t stride[3];       /* bytes per row of each plane */
+    int dst_w, dst_h;
+    lk_fit fit;
+    lk_interp interp;
+    int bgr;                 /* 1: output channels B, G, R; 0: R, G, B */
+    float scale;             /* default 1 */
+    float mean[3], std[3];   /* per output channel; default 0 and 1 */
+    float pad;               /* letterbox fill, 0..255 scale (default 114) */
+    int bt709, full_range;   /* YUV matrix and range */
+} lk_preprocess_params;
+
+/* The box {x, y, w, h} of the network input that the frame is resized
+ * into, for the params' fit; detections map back through it. */
+void lk_preprocess_box(const lk_preprocess_params *p, int box[4]);
+
 /* area_attention (YOLOv12's area attention, fused): X [B, 3·heads·head_dim,
  * H, W] is the qkv projection. The H·W tokens (row-major) split into
  * `areas` equal runs of consecutive tokens (horizontal strips when H
@@ -406,6 +445,7 @@ typedef union lk_params {
     lk_yolo_decode_params yolo_decode;
     lk_nms_params nms;
     lk_area_attention_params area_attention;
+    lk_preprocess_params preprocess;
 } lk_params;
 
 /* Fills p with the op's neutral defaults (stride 1, dilation 1, groups 1...). */
