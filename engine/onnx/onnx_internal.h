@@ -81,6 +81,8 @@ typedef struct ox_ctx {
     unsigned char *skip;       /* interior of a fused pattern: not mapped */
     lk_act *fuse_act;          /* tail of a pattern: an activation of fuse_x */
     int *fuse_x;               /* value index */
+    lk_area_attention_params *fuse_attn; /* heads > 0: tail of an attention chain,
+                                            an area_attention of fuse_x */
 } ox_ctx;
 
 /* ---- onnx_model.c */
@@ -166,5 +168,7 @@ lk_status ox_map_activation(ox_ctx *c, ox_value *x, lk_act act);
 
 /* ---- onnx_patterns.c */
 void ox_find_patterns(ox_ctx *c, const int *order, int n);
+/* Maps the tail of an area-attention chain (the current node). */
+lk_status ox_map_area_attention(ox_ctx *c);
 
 #endif

@@ -367,8 +367,15 @@ oom:
 
 /* ------------------------------------------------------------ nodes */
 
+static int is_tail(const ox_ctx *c, int i)
+{
+    return c->fuse_act[i] != LK_ACT_NONE || c->fuse_attn[i].heads > 0;
+}
+
 static lk_status map_fused(ox_ctx *c)
 {
+    if (c->fuse_attn[c->node_index].heads > 0)
+        return ox_map_area_attention(c);
     return ox_map_activation(c, &c->vals[c->fuse_x[c->node_index]], c->fuse_act[c->node_index]);
 }
 
@@ -440,7 +447,7 @@ static lk_status map_node(ox_ctx *c)
     int host = 0, since = 0;
     if (*dom && strcmp(dom, "ai.onnx"))
         return ox_fail(c, LK_ERR_UNSUPPORTED, "operator domain '%.60s' is not supported", dom);
-    int fused = c->fuse_act[c->node_index] != LK_ACT_NONE;
+    int fused = is_tail(c, c->node_index);
     ox_mapper fn = fused ? map_fused : ox_find_mapper(str(n->op_type), &host, &since);
     if (!fn)
         return ox_fail(c, LK_ERR_UNSUPPORTED, "operator '%.60s' is not supported", str(n->op_type));
@@ -475,7 +482,7 @@ static lk_status run_nodes(ox_ctx *c, const int *order)
             c->cap_args = (int)n->n_input;
         }
         /* A pattern tail reads only its x; its own inputs are skipped. */
-        int fused = c->fuse_act[i] != LK_ACT_NONE;
+        int fused = is_tail(c, i);
         for (size_t j = 0; j < n->n_input; j++) {
             c->args[j] = ox_find(c, n->input[j]);
             if (!fused && c->args[j] >= 0 && c->vals[c->args[j]].kind == OX_UNDEFINED)
@@ -517,7 +524,8 @@ static lk_status index_values(ox_ctx *c)
     c->skip = calloc(gp->n_node + 1, 1);
     c->fuse_act = calloc(gp->n_node + 1, sizeof *c->fuse_act);
     c->fuse_x = calloc(gp->n_node + 1, sizeof *c->fuse_x);
-    if (!c->vals || !c->slots || !c->skip || !c->fuse_act || !c->fuse_x)
+    c->fuse_attn = calloc(gp->n_node + 1, sizeof *c->fuse_attn);
+    if (!c->vals || !c->slots || !c->skip || !c->fuse_act || !c->fuse_x || !c->fuse_attn)
         return ox_fail(c, LK_ERR_NO_MEMORY, "out of memory");
 
     if (gp->n_sparse_initializer)
@@ -784,6 +792,7 @@ lk_status lk_onnx_load_buffer(const void *data, size_t size, const lk_onnx_opts 
     free(c.skip);
     free(c.fuse_act);
     free(c.fuse_x);
+    free(c.fuse_attn);
     protobuf_c_message_free_unpacked(&m->base, &mem.a);
     if (st) {
         lk_graph_free(c.g);

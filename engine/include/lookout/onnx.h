@@ -25,6 +25,9 @@ typedef struct lk_onnx_opts {
     int batch;               /* override of the batch dim; 0 keeps (or 1 if symbolic) */
     int optimize;            /* apply rewrites (default 1 via lk_onnx_opts_init) */
     uint64_t max_bytes;      /* refuse files/tensors larger than this (default 1 GiB) */
+    /* 1: keep YOLOv12 area attention as the exported MatMul/Softmax chain
+     * instead of one fused area_attention node (for checking the fusion). */
+    int no_fuse_attention;
 } lk_onnx_opts;
 
 typedef struct lk_onnx_info {
