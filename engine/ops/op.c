@@ -24,6 +24,8 @@ static const lk_op_class *const classes[LK_OP_COUNT] = {
     [LK_OP_LAYERNORM] = &lk_op_layernorm,
     [LK_OP_BATCHNORM] = &lk_op_batchnorm,
     [LK_OP_PAD] = &lk_op_pad,
+    [LK_OP_YOLO_DECODE] = &lk_op_yolo_decode,
+    [LK_OP_NMS] = &lk_op_nms,
     [LK_OP_AREA_ATTENTION] = &lk_op_area_attention,
     [LK_OP_PREPROCESS] = &lk_op_preprocess,
 };
@@ -86,6 +88,13 @@ void lk_params_init(lk_op op, lk_params *p)
     case LK_OP_SLICE:
         for (int i = 0; i < LK_MAX_DIMS; i++)
             p->slice.steps[i] = 1;
+        break;
+    case LK_OP_YOLO_DECODE:
+        p->yolo_decode.scale_x_y = 1.0f;
+        break;
+    case LK_OP_NMS:
+        p->nms.max_det = 100;
+        p->nms.pre_nms_topk = 1000;
         break;
     case LK_OP_PREPROCESS:
         p->preprocess.scale = 1.0f;
