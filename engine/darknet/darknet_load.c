@@ -7,9 +7,10 @@
  *   convolutional  pad=1 means size/2 on every side (it overrides padding=);
  *                  out = (in + 2·pad − size) / stride + 1; with
  *                  batch_normalize the bias comes after the normalisation
- *                  (x − mean) / sqrt(var + 1e-5) · scale, which the graph
- *                  expresses as conv → batchnorm → activation for
- *                  lk_graph_optimize to fold;
+ *                  (x − mean) / sqrt(var + 1e-6) · scale (darknet's forward
+ *                  pass and OpenCV's importer; 1e-5 is only in darknet's
+ *                  backward pass), which the graph expresses as conv →
+ *                  batchnorm → activation for lk_graph_optimize to fold;
  *   maxpool        padding (default size−1) in total, padding/2 before and
  *                  the rest after; padded taps never win;
  *   route          channel concatenation; with groups, the group_id-th
@@ -21,6 +22,7 @@
  * convolutional layer bias[n], [scale[n], mean[n], var[n]], weights
  * [n, c/groups, size, size], float32 little-endian. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@
 #include "darknet_internal.h"
 #include "lookout/darknet.h"
 
-#define DN_BN_EPSILON 1e-5f
+#define DN_BN_EPSILON 1e-6f
 #define DN_MAX_SIDE 16384
 #define DN_MAX_CHANNELS 65536
 #define DN_MAX_ELEMENTS (INT64_C(1) << 28)   /* per layer output */
@@ -85,8 +87,10 @@ static lk_status graph_err(loader *L, lk_status st, const lk_msg *inner)
     return fail_at(L, st, "%s", inner->text);
 }
 
-/* Next n float32 values of the weights file as a new constant. */
-static lk_status read_const(loader *L, const char *what, const lk_shape *shape, lk_tensor *out)
+/* The next float32 values of the weights file, as many as shape holds, as
+ * a new constant; nonneg: negative values are refused (variances). */
+static lk_status read_const(loader *L, const char *what, int nonneg, const lk_shape *shape,
+                            lk_tensor *out)
 {
     int64_t n = lk_shape_numel(shape);
     lk_msg m;
@@ -103,6 +107,11 @@ static lk_status read_const(loader *L, const char *what, const lk_shape *shape, 
         L->tmp_cap = (size_t)n;
     }
     memcpy(L->tmp, L->wp, (size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(L->tmp[i]) || (nonneg && L->tmp[i] < 0.0f))
+            return fail_at(L, LK_ERR_FORMAT, "%.200s: %s value %lld is %g (%s)", L->wname, what,
+                           (long long)i, (double)L->tmp[i],
+                           nonneg ? "must be finite and >= 0" : "must be finite");
     L->wp += (size_t)n * sizeof(float);
     L->w_left -= (size_t)n * sizeof(float);
     L->info->parameters += n;
@@ -241,13 +250,13 @@ static lk_status build_conv(loader *L, dn_layer *o)
     lk_shape vec = lk_shape_make(1, &n);
     lk_shape ws = lk_shape4(filters, L->in.c / groups, size, size);
     lk_tensor bias, scale = -1, mean = -1, var = -1, w, y;
-    if ((st = read_const(L, "bias", &vec, &bias)))
+    if ((st = read_const(L, "bias", 0, &vec, &bias)))
         return st;
-    if (bn && ((st = read_const(L, "batch-norm scale", &vec, &scale)) ||
-               (st = read_const(L, "batch-norm mean", &vec, &mean)) ||
-               (st = read_const(L, "batch-norm variance", &vec, &var))))
+    if (bn && ((st = read_const(L, "batch-norm scale", 0, &vec, &scale)) ||
+               (st = read_const(L, "batch-norm mean", 0, &vec, &mean)) ||
+               (st = read_const(L, "batch-norm variance", 1, &vec, &var))))
         return st;
-    if ((st = read_const(L, "weights", &ws, &w)))
+    if ((st = read_const(L, "weights", 0, &ws, &w)))
         return st;
 
     lk_params p;
