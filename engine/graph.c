@@ -214,6 +214,14 @@ lk_status lk_graph_constant(lk_graph *g, const char *name, const lk_shape *shape
     return LK_OK;
 }
 
+/* Ops whose kernels only move elements: given wide inputs they move 32-bit
+ * words (the backend runs their fp32 kernels), so candidates of several
+ * detector heads can be concatenated. */
+static int moves_elements(lk_op op)
+{
+    return op == LK_OP_CONCAT || op == LK_OP_SPLIT || op == LK_OP_SLICE || op == LK_OP_TRANSPOSE;
+}
+
 lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *name,
                        const lk_tensor *inputs, int n_inputs,
                        lk_tensor *outputs, int n_outputs, lk_msg *msg)
@@ -234,6 +242,16 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
                        n_inputs, cls->min_inputs, cls->max_inputs);
     if (n_outputs < 1 || n_outputs > LK_MAX_NODE_OUTPUTS)
         return lk_fail(msg, LK_ERR_INVALID_ARG, "%s: %d outputs", label, n_outputs);
+    int n_wide = 0, n_present = 0;
+    for (int i = 0; i < n_inputs; i++)
+        if (inputs[i] >= 0 && inputs[i] < g->n_tensors) {
+            n_present++;
+            n_wide += g->tensors[inputs[i]].wide;
+        }
+    node.wide = moves_elements(op) && n_wide > 0;
+    if (node.wide && n_wide != n_present)
+        return lk_fail(msg, LK_ERR_INVALID_ARG, "%s: mixes 32-bit (wide) and net-precision inputs",
+                       label);
     for (int i = 0; i < n_inputs; i++) {
         if (inputs[i] < 0 && i >= cls->min_inputs) {
             memset(&in_shapes[i], 0, sizeof in_shapes[i]);
@@ -245,7 +263,7 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
         in_shapes[i] = g->tensors[inputs[i]].shape;
         /* A view passes any storage through; a kernel must read what it declares. */
         int wide_in = (cls->wide_in >> i) & 1u;
-        if (!cls->view && g->tensors[inputs[i]].wide != wide_in)
+        if (!cls->view && !node.wide && g->tensors[inputs[i]].wide != wide_in)
             return lk_fail(msg, LK_ERR_INVALID_ARG,
                            "%s: input %d (%s) is %s, the op reads %s", label, i,
                            g->tensors[inputs[i]].name,
@@ -301,7 +319,7 @@ lk_status lk_graph_add(lk_graph *g, lk_op op, const lk_params *p, const char *na
             goto fail;
         }
         g->tensors[node.out[i]].producer = g->n_nodes;
-        g->tensors[node.out[i]].wide = (cls->wide_out >> i) & 1u;
+        g->tensors[node.out[i]].wide = node.wide || ((cls->wide_out >> i) & 1u);
         if (cls->view && i == 0) {
             int src = inputs[0];
             while (g->tensors[src].view_of >= 0)
@@ -371,6 +389,57 @@ static void node_shapes(const lk_graph *g, const lk_node *n, lk_shape *in, lk_sh
     }
     for (int i = 0; i < n->n_out; i++)
         out[i] = g->tensors[n->out[i]].shape;
+}
+
+lk_status lk_graph_splice(lk_graph *dst, const lk_graph *src, const lk_tensor *inputs,
+                          lk_tensor *outputs, lk_msg *msg)
+{
+    int *map = malloc((size_t)src->n_tensors * sizeof *map + 1);
+    lk_status st = LK_OK;
+    if (!map)
+        return lk_fail(msg, LK_ERR_NO_MEMORY, "graph: out of memory");
+    for (int t = 0; t < src->n_tensors; t++)
+        map[t] = -1;
+    for (int i = 0; i < src->n_inputs; i++) {
+        const lk_tensor_info *ti = &src->tensors[src->inputs[i]];
+        if (inputs[i] < 0 || inputs[i] >= dst->n_tensors ||
+            !lk_shape_eq(&dst->tensors[inputs[i]].shape, &ti->shape) ||
+            dst->tensors[inputs[i]].wide != ti->wide) {
+            char a[96], b[96];
+            st = lk_fail(msg, LK_ERR_SHAPE, "graph input %s %s: bound to a tensor %s", ti->name,
+                         lk_shape_str(&ti->shape, a, sizeof a),
+                         inputs[i] >= 0 && inputs[i] < dst->n_tensors
+                             ? lk_shape_str(&dst->tensors[inputs[i]].shape, b, sizeof b)
+                             : "that does not exist");
+            goto fail;
+        }
+        map[src->inputs[i]] = inputs[i];
+    }
+    for (int i = 0; i < src->n_nodes; i++) {
+        const lk_node *n = &src->nodes[i];
+        lk_tensor in[LK_MAX_NODE_INPUTS], out[LK_MAX_NODE_OUTPUTS];
+        for (int j = 0; j < n->n_in; j++) {
+            int t = n->in[j];
+            if (t >= 0 && map[t] < 0 && src->tensors[t].kind == LK_TENSOR_CONST) {
+                st = lk_graph_constant(dst, src->tensors[t].name, &src->tensors[t].shape,
+                                       src->tensors[t].data, &map[t], msg);
+                if (st)
+                    goto fail;
+            }
+            in[j] = t < 0 ? -1 : map[t];
+        }
+        st = lk_graph_add(dst, n->op, &n->p, n->name, in, n->n_in, out, n->n_out, msg);
+        if (st)
+            goto fail;
+        for (int j = 0; j < n->n_out; j++)
+            map[n->out[j]] = out[j];
+    }
+    for (int i = 0; i < src->n_outputs; i++)
+        outputs[i] = map[src->outputs[i]];
+
+fail:
+    free(map);
+    return st;
 }
 
 double lk_graph_flops(const lk_graph *g)

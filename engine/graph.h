@@ -36,6 +36,8 @@ typedef struct lk_node {
     int n_in;                /* -1 entries mark absent optional inputs */
     int out[LK_MAX_NODE_OUTPUTS];
     int n_out;
+    int wide;                /* a data-movement op on wide tensors: its kernels
+                                run on 32-bit storage at every precision */
 } lk_node;
 
 struct lk_graph {
@@ -46,6 +48,13 @@ struct lk_graph {
     int *inputs, n_inputs;   /* tensor ids of runtime inputs, in order */
     int *outputs, n_outputs; /* tensor ids of outputs, in order */
 };
+
+/* Appends src's nodes, and the constants they read, to dst with src's
+ * runtime inputs bound to dst's tensors `inputs` (same shapes, same
+ * storage); outputs[i] gets the dst tensor of src's output i. Names are
+ * kept. Used to put a model between pre- and post-processing nodes. */
+lk_status lk_graph_splice(lk_graph *dst, const lk_graph *src, const lk_tensor *inputs,
+                          lk_tensor *outputs, lk_msg *msg);
 
 /* Resolves a (possibly negative) axis against rank; -1 when out of range. */
 int lk_axis_norm(int axis, int rank);

@@ -73,7 +73,7 @@ const lk_device_info *lk_kernels_device(const lk_kernels *k)
 
 int lk_kernels_fp16(const lk_kernels *k)
 {
-    return k->ex->precision == LK_FP16;
+    return k->ex->precision == LK_FP16 && !k->ex->g->nodes[k->node].wide;
 }
 
 const float *lk_kernels_const_data(const lk_kernels *k, int input)
@@ -99,7 +99,8 @@ static int add_aux(lk_kernels *k, const void *data, size_t count, int is_int)
     }
     ex->aux = a;
     memcpy(copy, data, count * 4);
-    a[ex->n_aux] = (lk_exec_aux){copy, count, is_int};
+    /* A wide node's float constants stay 32-bit like its tensors. */
+    a[ex->n_aux] = (lk_exec_aux){copy, count, is_int || ex->g->nodes[k->node].wide};
     return ex->n_aux++ - k->aux_base;
 }
 
@@ -127,7 +128,7 @@ static int add_scratch(lk_kernels *k, size_t count, int wide)
         return 0;
     }
     c[ex->n_scratch] = count;
-    w[ex->n_scratch] = (unsigned char)wide;
+    w[ex->n_scratch] = (unsigned char)(wide || ex->g->nodes[k->node].wide);
     return ex->n_scratch++ - k->scratch_base;
 }
 

@@ -12,6 +12,7 @@ enum { BUF_ARENA = 0, BUF_WEIGHTS, BUF_STAGING, BUF_COUNT };
 
 typedef struct pipeline {
     lk_shader_id shader;
+    int f16;                   /* the fp16-storage variant */
     uint32_t spec[LK_MAX_SPEC];
     int n_spec, n_bind, n_push, full_subgroups;
     VkPipeline pipe;
@@ -29,7 +30,7 @@ struct lk_vk_net {
     lk_precision precision;
     size_t elem_size;
     lk_vk_buffer buf[BUF_COUNT];
-    VkShaderModule modules[LK_SH_COUNT];
+    VkShaderModule modules[LK_SH_COUNT][2]; /* fp32, fp16 variants */
     VkDescriptorSetLayout set_layouts[LK_MAX_BINDINGS + 1];
     VkPipelineLayout layouts[LK_MAX_BINDINGS + 1][LK_MAX_PUSH_WORDS + 1];
     pipeline *pipes;
@@ -160,13 +161,14 @@ fail:
 
 /* Pipelines are shared by dispatches with the same shader, constants and
  * interface; the context's pipeline cache makes the next start faster. */
-static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipeline **out, lk_msg *msg)
+static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, int f16, const pipeline **out,
+                              lk_msg *msg)
 {
     lk_context *ctx = vn->ctx;
     lk_status st = LK_OK;
     for (int i = 0; i < vn->n_pipes; i++) {
         const pipeline *p = &vn->pipes[i];
-        if (p->shader == d->shader && p->n_spec == d->n_spec && p->n_bind == d->n_bind &&
+        if (p->shader == d->shader && p->f16 == f16 && p->n_spec == d->n_spec && p->n_bind == d->n_bind &&
             p->n_push == d->n_push && p->full_subgroups == d->full_subgroups &&
             !memcmp(p->spec, d->spec, (size_t)d->n_spec * 4)) {
             *out = p;
@@ -180,17 +182,18 @@ static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipelin
     pipeline *p = &arr[vn->n_pipes];
     memset(p, 0, sizeof *p);
     p->shader = d->shader;
+    p->f16 = f16;
     p->n_spec = d->n_spec;
     p->n_bind = d->n_bind;
     p->n_push = d->n_push;
     p->full_subgroups = d->full_subgroups;
     memcpy(p->spec, d->spec, (size_t)d->n_spec * 4);
 
-    const lk_spirv *spv = lk_shader_spirv(d->shader, vn->precision == LK_FP16);
-    if (!vn->modules[d->shader]) {
+    const lk_spirv *spv = lk_shader_spirv(d->shader, f16);
+    if (!vn->modules[d->shader][f16]) {
         VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                         .codeSize = spv->size, .pCode = spv->code};
-        LK_VK_CHECK(ctx->vk.vkCreateShaderModule(ctx->device, &mci, NULL, &vn->modules[d->shader]),
+        LK_VK_CHECK(ctx->vk.vkCreateShaderModule(ctx->device, &mci, NULL, &vn->modules[d->shader][f16]),
                     "vkCreateShaderModule");
     }
     st = get_layout(vn, d->n_bind, d->n_push, &p->layout, msg);
@@ -212,7 +215,7 @@ static lk_status get_pipeline(lk_vk_net *vn, const lk_dispatch *d, const pipelin
                   .pNext = control ? &req : NULL,
                   .flags = control ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT : 0,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                  .module = vn->modules[d->shader],
+                  .module = vn->modules[d->shader][f16],
                   .pName = "main",
                   .pSpecializationInfo = d->n_spec ? &si : NULL},
         .layout = p->layout,
@@ -227,13 +230,14 @@ fail:
     return st;
 }
 
-/* Records one dispatch: barrier if needed, pipeline, descriptors, push. */
-static lk_status record_dispatch(lk_vk_net *vn, const lk_dispatch *d, const range *ranges,
+/* Records one dispatch: barrier if needed, pipeline, descriptors, push.
+ * f16 selects the shader's fp16-storage variant. */
+static lk_status record_dispatch(lk_vk_net *vn, const lk_dispatch *d, int f16, const range *ranges,
                                  const VkBuffer *bufs, lk_msg *msg)
 {
     lk_context *ctx = vn->ctx;
     const pipeline *p = NULL;
-    lk_status st = get_pipeline(vn, d, &p, msg);
+    lk_status st = get_pipeline(vn, d, f16, &p, msg);
     VkDescriptorSet set;
     VkDescriptorBufferInfo info[LK_MAX_BINDINGS];
     VkWriteDescriptorSet w[LK_MAX_BINDINGS];
@@ -311,7 +315,7 @@ static lk_status record_io(lk_vk_net *vn, int to_arena, uint64_t staging_off, ui
         r[1].hi = align_up(r[1].hi, 4);
     if ((r[0].hi - r[0].lo) % 4)
         r[0].hi = align_up(r[0].hi, 4);
-    return record_dispatch(vn, &d, r, bufs, msg);
+    return record_dispatch(vn, &d, 1, r, bufs, msg);
 }
 
 /* Weights and aux buffers in one device buffer, converted to the storage
@@ -428,7 +432,8 @@ static lk_status record(lk_vk_net *vn, const lk_exec *ex, const lk_net_opts *opt
                 resolve(vn, ex, const_off, aux_off, ed, ed->d.bind[b], &r[b]);
                 bufs[b] = vn->buf[r[b].buf].buf;
             }
-            st = record_dispatch(vn, &ed->d, r, bufs, msg);
+            int f16 = vn->precision == LK_FP16 && !g->nodes[node].wide;
+            st = record_dispatch(vn, &ed->d, f16, r, bufs, msg);
             if (st) {
                 char tmp[sizeof msg->text];
                 if (msg) {
@@ -585,8 +590,9 @@ void lk_vk_net_free(lk_vk_net *vn)
             ctx->vk.vkDestroyDescriptorSetLayout(dev, vn->set_layouts[i], NULL);
     }
     for (int i = 0; i < LK_SH_COUNT; i++)
-        if (vn->modules[i])
-            ctx->vk.vkDestroyShaderModule(dev, vn->modules[i], NULL);
+        for (int j = 0; j < 2; j++)
+            if (vn->modules[i][j])
+                ctx->vk.vkDestroyShaderModule(dev, vn->modules[i][j], NULL);
     if (vn->pool)
         ctx->vk.vkDestroyDescriptorPool(dev, vn->pool, NULL);
     if (vn->cmd)

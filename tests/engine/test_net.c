@@ -157,9 +157,11 @@ static void test_view_output(void **state)
 }
 
 /* A raw input of odd byte length next to an ordinary input: in an fp16 net
- * its bytes pass through a view to the output bit for bit (values fp16
- * cannot hold, NaN payloads), while the other input is still converted. A
- * kernel that reads net-precision values refuses the raw tensor. */
+ * its bytes pass through a view, and through a concat with another raw
+ * input, to the outputs bit for bit (values fp16 cannot hold, NaN
+ * payloads), while the other input is still converted. A kernel that reads
+ * net-precision values refuses the raw tensor, and so does a concat mixing
+ * the two kinds. */
 static void test_raw_input_wide(void **state)
 {
     (void)state;
@@ -167,7 +169,7 @@ static void test_raw_input_wide(void **state)
     int fp16 = lk_context_device(ctx)->fp16_storage;
     for (int prec = 0; prec <= fp16; prec++) {
         lk_graph *g;
-        lk_tensor raw, x, v, y, bad;
+        lk_tensor raw, raw2, x, v, y, bad, cat;
         lk_params p;
         lk_msg msg = {{0}};
         lk_shape xs = lk_shape4(1, 2, 3, 5);
@@ -184,11 +186,26 @@ static void test_raw_input_wide(void **state)
                          LK_ERR_INVALID_ARG);
         assert_non_null(strstr(msg.text, "32-bit"));
         assert_int_equal(lk_graph_add(g, LK_OP_UNARY, &p, "relu", &x, 1, &y, 1, NULL), LK_OK);
+        assert_int_equal(lk_graph_input_raw(g, "more", 8, &raw2, NULL), LK_OK);
+        lk_params_init(LK_OP_CONCAT, &p);
+        lk_tensor mixed[2] = {raw2, lk_graph_input_tensor(g, 0)};
+        lk_shape flat = lk_shape_make(1, (int64_t[]){30});
+        lk_tensor xflat;
+        lk_params q;
+        lk_params_init(LK_OP_RESHAPE, &q);
+        q.reshape.shape = flat;
+        assert_int_equal(lk_graph_add(g, LK_OP_RESHAPE, &q, "xflat", &mixed[1], 1, &xflat, 1, NULL), LK_OK);
+        mixed[1] = xflat;
+        assert_int_equal(lk_graph_add(g, LK_OP_CONCAT, &p, "mixed", mixed, 2, &bad, 1, &msg),
+                         LK_ERR_INVALID_ARG);
+        assert_non_null(strstr(msg.text, "mixes"));
+        assert_int_equal(lk_graph_add(g, LK_OP_CONCAT, &p, "cat", (lk_tensor[]){raw2, raw}, 2, &cat, 1, &msg), LK_OK);
         lk_params_init(LK_OP_RESHAPE, &p);
         p.reshape.shape = lk_shape_make(2, (int64_t[]){2, 2});
         assert_int_equal(lk_graph_add(g, LK_OP_RESHAPE, &p, "view", &raw, 1, &v, 1, NULL), LK_OK);
         assert_int_equal(lk_graph_output(g, y, NULL), LK_OK);
         assert_int_equal(lk_graph_output(g, v, NULL), LK_OK);
+        assert_int_equal(lk_graph_output(g, cat, NULL), LK_OK);
 
         lk_net_opts o;
         lk_net *net;
@@ -203,20 +220,24 @@ static void test_raw_input_wide(void **state)
         in.b[12] = 0xa5; /* the 13th byte; the rest is padding */
         in.b[13] = in.b[14] = in.b[15] = 0;
         float xd[30], yd[30], ref[30];
+        union { uint8_t b[8]; float f[2]; } in2 = {{0xff, 0xff, 0x7f, 0x7f, 1, 0, 0, 0}};
+        union { uint8_t b[24]; float f[6]; } both;
         lkt_fill(xd, 30, -2, 2);
-        const float *ins[2] = {xd, in.f};
-        float *outs[2] = {yd, out.f};
+        const float *ins[3] = {xd, in.f, in2.f};
+        float *outs[3] = {yd, out.f, both.f};
         memset(out.b, 0, sizeof out.b);
         assert_int_equal(lk_net_run(net, ins, outs, &msg), LK_OK);
         assert_memory_equal(in.b, out.b, 13);
+        assert_memory_equal(in2.b, both.b, 8);
+        assert_memory_equal(in.b, both.b + 8, 13);
         for (int i = 0; i < 30; i++)
             ref[i] = xd[i] > 0 ? xd[i] : 0;
         double e = lkt_error(yd, ref, 30);
         if (!(e <= (prec ? LKT_TOL_FP16 : LKT_TOL_FP32)))
             fail_msg("%s: relu beside a raw input: error %.3g", prec ? "fp16" : "fp32", e);
         /* The reference executor takes the same words unchanged. */
-        float rref[30], rout[4];
-        float *routs[2] = {rref, rout};
+        float rref[30], rout[4], rboth[6];
+        float *routs[3] = {rref, rout, rboth};
         assert_int_equal(lk_graph_run_reference(g, ins, routs, NULL), LK_OK);
         assert_memory_equal(in.b, rout, 13);
         lk_net_free(net);
