@@ -113,9 +113,9 @@ lk_status dn_cfg_parse(dn_cfg *c, const char *name, const char *text, size_t siz
             break;
         p = nl + 1;
     }
-    if (!c->n_sections)
-        return lk_fail(msg, LK_ERR_FORMAT, "%.200s: no [sections] (not a darknet cfg)", name);
-    return LK_OK;
+    if (c->n_sections)
+        return LK_OK;
+    st = lk_fail(msg, LK_ERR_FORMAT, "%.200s: no [sections] (not a darknet cfg)", name);
 fail:
     dn_cfg_free(c);
     return st;
