@@ -1,11 +1,16 @@
 #version 450
-// nms: greedy class-aware NMS in five dispatches, one -D stage each
+// nms: greedy class-aware NMS in six dispatches, one -D stage each
 // (engine/ops/nms.c records them in this order):
 //   NMS_CLEAR    zero the candidate counter
 //   NMS_COMPACT  append the rows with score > threshold (atomic counter)
-//   NMS_RANK     exact rank of each by (score desc, row asc), counted
-//                against every other one through shared-memory tiles; the
-//                first K = min(M, TOPK) are copied in rank order
+//   NMS_TOPK     one workgroup: when M > TOPK, radix-selects the TOPK-th
+//                largest score (4 passes of 8-bit digits over order-preserving
+//                keys), then among rows at that score the lowest rows needed
+//                (4 more passes), and keeps exactly those TOPK rows;
+//                otherwise keeps all M
+//   NMS_RANK     exact rank of each kept row by (score desc, row asc),
+//                counted against every other kept one through shared-memory
+//                tiles; the first K = min(M, TOPK) are copied in rank order
 //   NMS_MASK     bit j of word (i, j / 32): box i suppresses box j > i
 //   NMS_SELECT   one workgroup walks the mask 32 boxes at a time: one
 //                invocation settles the block, all OR the kept rows into
@@ -47,9 +52,91 @@ void main()
             list[1 + atomicAdd(list[0], 1)] = i;
 }
 
-#elif defined(NMS_RANK)
+#elif defined(NMS_TOPK)
 layout(std430, binding = 0) readonly buffer C { float cand[]; };
 layout(std430, binding = 1) readonly buffer L { uint list[]; };
+layout(std430, binding = 2) buffer T { uint top[]; };    // [0] count, then rows
+
+shared uint hist[256];
+shared uint prefix, digit_mask, remaining, n_top;
+
+// Unsigned key in the order of the float (no NaN here), -0 as +0.
+uint key_of(float s)
+{
+    uint u = floatBitsToUint(s);
+    u = u == 0x80000000u ? 0u : u;
+    return (u & 0x80000000u) != 0 ? ~u : u | 0x80000000u;
+}
+
+// One 8-bit radix step over the values v (pass 0..7: keys, then rows at
+// key == cut) matching the prefix so far: picks the digit holding the
+// remaining-th value, largest first for keys, smallest first for rows.
+void radix_step(uint pass, uint m, uint cut)
+{
+    uint lid = gl_LocalInvocationID.x, shift = 24 - 8 * (pass % 4);
+    for (uint b = lid; b < 256; b += WG)
+        hist[b] = 0;
+    barrier();
+    uint pre = prefix, msk = digit_mask;
+    for (uint e = lid; e < m; e += WG) {
+        uint row = list[1 + e], key = key_of(cand[row * 6 + 4]);
+        uint v = pass < 4 ? key : row;
+        if ((pass < 4 || key == cut) && (v & msk) == pre)
+            atomicAdd(hist[(v >> shift) & 255u], 1);
+    }
+    barrier();
+    if (gl_LocalInvocationID.x == 0) {
+        uint acc = 0, b = pass < 4 ? 255 : 0;
+        while (acc + hist[b] < remaining) {
+            acc += hist[b];
+            b = pass < 4 ? b - 1 : b + 1;
+        }
+        remaining -= acc;
+        prefix = pre | (b << shift);
+        digit_mask = msk | (255u << shift);
+    }
+    barrier();
+}
+
+void main()
+{
+    uint lid = gl_LocalInvocationID.x, m = list[0], cut = 0, row_cut = 0xffffffffu;
+    if (lid == 0) {
+        prefix = 0;
+        digit_mask = 0;
+        remaining = TOPK;
+        n_top = 0;
+    }
+    barrier();
+    if (m > TOPK) {
+        // the TOPK-th largest key, then among rows with that key the
+        // lowest ones still needed, so exactly TOPK rows stay
+        for (uint pass = 0; pass < 4; pass++)
+            radix_step(pass, m, 0);
+        cut = prefix;
+        barrier();
+        if (lid == 0) {
+            prefix = 0;
+            digit_mask = 0;
+        }
+        barrier();
+        for (uint pass = 4; pass < 8; pass++)
+            radix_step(pass, m, cut);
+        row_cut = prefix;
+    }
+    for (uint e = lid; e < m; e += WG) {
+        uint row = list[1 + e], key = key_of(cand[row * 6 + 4]);
+        if (key > cut || (key == cut && row <= row_cut))
+            top[1 + atomicAdd(n_top, 1)] = row;
+    }
+    barrier();
+    if (lid == 0)
+        top[0] = n_top;
+}
+
+#elif defined(NMS_RANK)
+layout(std430, binding = 0) readonly buffer C { float cand[]; };
+layout(std430, binding = 1) readonly buffer L { uint list[]; };  // the NMS_TOPK rows
 layout(std430, binding = 2) writeonly buffer S { float sorted[]; };
 
 shared float tile_s[WG];

@@ -1,8 +1,9 @@
 /* nms: candidate rows {x1, y1, x2, y2, score, class} → the kept boxes,
  * best first (semantics: lk_nms_params in lookout.h). The reference is
  * the classic serial greedy loop; the GPU (shaders/nms.comp) compacts,
- * ranks by counting, builds the K×K suppression bitmask in parallel and
- * lets one workgroup walk it, with identical results. */
+ * radix-selects the top-k, ranks them by counting, builds the K×K
+ * suppression bitmask in parallel and lets one workgroup walk it, with
+ * identical results. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,21 +119,23 @@ static lk_status nms_gpu(const lk_node *n, const lk_shape *in, const lk_shape *o
     const lk_nms_params *p = &n->p.nms;
     int64_t rows = in[0].d[0], kcap = topk_of(p, rows), wcap = (kcap + 31) / 32;
     int list = LK_BIND_SCRATCH(lk_kernels_scratch_wide(k, (size_t)rows + 1));
+    int top = LK_BIND_SCRATCH(lk_kernels_scratch_wide(k, (size_t)rows + 1));
     int sorted = LK_BIND_SCRATCH(lk_kernels_scratch_wide(k, (size_t)kcap * 8));
     int mask = LK_BIND_SCRATCH(lk_kernels_scratch_wide(k, (size_t)(kcap * wcap)));
-    static const lk_shader_id stage[5] = {LK_SH_nms_clear, LK_SH_nms_compact, LK_SH_nms_rank,
-                                          LK_SH_nms_mask, LK_SH_nms_select};
-    const int binds[5][5] = {
+    static const lk_shader_id stage[6] = {LK_SH_nms_clear, LK_SH_nms_compact, LK_SH_nms_topk,
+                                          LK_SH_nms_rank, LK_SH_nms_mask, LK_SH_nms_select};
+    const int binds[6][5] = {
         {list, -1},
         {LK_BIND_IN(0), LK_BIND_IN(1), list, -1},
-        {LK_BIND_IN(0), list, sorted, -1},
+        {LK_BIND_IN(0), list, top, -1},
+        {LK_BIND_IN(0), top, sorted, -1},
         {list, sorted, LK_BIND_IN(1), mask, -1},
         {list, sorted, mask, LK_BIND_IN(1), LK_BIND_OUT(0)},
     };
-    const uint64_t groups[5] = {1, lk_div_up((uint64_t)rows, WG), lk_div_up((uint64_t)rows, WG),
+    const uint64_t groups[6] = {1, lk_div_up((uint64_t)rows, WG), 1, lk_div_up((uint64_t)rows, WG),
                                 lk_div_up((uint64_t)(kcap * wcap), WG), 1};
 
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 6; s++) {
         lk_dispatch d;
         lk_dispatch_init(&d, stage[s]);
         lk_dispatch_spec(&d, WG);
