@@ -2,6 +2,7 @@
  * from GPU timestamps (wall time where the device has none), GFLOP/s for
  * compute-bound ops, GB/s for memory-bound ones, and the plain-C reference
  * on the same shape beside it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,184 @@ fail:
     return st;
 }
 
+/* Area attention (filter "attention"): YOLOv12-N's blocks from the qkv
+ * projection to the result, fused (one area_attention node) and as the
+ * ONNX export spells it (Reshape, Transpose, Split, MatMul, Mul, Softmax,
+ * MatMul, Transpose, Reshape; what lk_onnx_opts.no_fuse_attention loads):
+ * kernel time summed over the nodes, and the peak of live activations. */
+typedef struct attention_case {
+    const char *name;
+    int heads, areas, h, w;
+} attention_case;
+
+static const attention_case attention_cases[] = {
+    {"P4 640x640: 40x40, 2 heads, 4 areas", 2, 4, 40, 40},
+    {"P5 640x640: 20x20, 4 heads, 1 area", 4, 1, 20, 20},
+    {"P4 384x640: 24x40, 2 heads, 4 areas", 2, 4, 24, 40},
+    {"P5 384x640: 12x20, 4 heads, 1 area", 4, 1, 12, 20},
+};
+
+#define ATTN_D 32
+
+static lk_status add1(lk_graph *g, lk_op op, const lk_params *p, lk_tensor x, lk_tensor *y,
+                      lk_msg *msg)
+{
+    return lk_graph_add(g, op, p, NULL, &x, 1, y, 1, msg);
+}
+
+static lk_status attention_graph(const attention_case *c, int fused, lk_graph **out, lk_msg *msg)
+{
+    int64_t ch = (int64_t)c->heads * ATTN_D, len = (int64_t)c->h * c->w / c->areas;
+    lk_shape xs = lk_shape4(1, 3 * ch, c->h, c->w);
+    lk_params p;
+    lk_tensor x, t, qkv[3], a, y, sc;
+    lk_graph *g = NULL;
+    lk_status st = lk_graph_new(&g, msg);
+    if (st || (st = lk_graph_input(g, "qkv", &xs, &x, msg)))
+        goto fail;
+    if (fused) {
+        lk_params_init(LK_OP_AREA_ATTENTION, &p);
+        p.area_attention = (lk_area_attention_params){c->heads, ATTN_D, c->areas,
+                                                      1.0f / sqrtf((float)ATTN_D)};
+        if ((st = add1(g, LK_OP_AREA_ATTENTION, &p, x, &y, msg)))
+            goto fail;
+    } else {
+        const int swap[5] = {0, 1, 2, 4, 3};
+        float scale = 1.0f / sqrtf((float)ATTN_D);
+        lk_shape one = {0, {0}};
+        lk_params_init(LK_OP_RESHAPE, &p);
+        p.reshape.shape = lk_shape_make(5, (const int64_t[]){1, c->heads, 3 * ATTN_D, c->areas, len});
+        if ((st = add1(g, LK_OP_RESHAPE, &p, x, &t, msg)))
+            goto fail;
+        lk_params_init(LK_OP_TRANSPOSE, &p);
+        memcpy(p.transpose.perm, (const int[]){0, 3, 1, 2, 4}, 5 * sizeof(int));
+        if ((st = add1(g, LK_OP_TRANSPOSE, &p, t, &a, msg)))
+            goto fail;
+        lk_params_init(LK_OP_SPLIT, &p);
+        p.split.axis = 3;
+        p.split.n = 3;
+        p.split.sizes[0] = p.split.sizes[1] = p.split.sizes[2] = ATTN_D;
+        if ((st = lk_graph_add(g, LK_OP_SPLIT, &p, NULL, &a, 1, qkv, 3, msg)))
+            goto fail;
+        lk_params_init(LK_OP_TRANSPOSE, &p);
+        memcpy(p.transpose.perm, swap, 5 * sizeof(int));
+        if ((st = add1(g, LK_OP_TRANSPOSE, &p, qkv[0], &t, msg)))
+            goto fail;
+        lk_params_init(LK_OP_MATMUL, &p);
+        lk_tensor mm[2] = {t, qkv[1]};
+        if ((st = lk_graph_add(g, LK_OP_MATMUL, &p, NULL, mm, 2, &a, 1, msg)) ||
+            (st = lk_graph_constant(g, "scale", &one, &scale, &sc, msg)))
+            goto fail;
+        lk_params_init(LK_OP_BINARY, &p);
+        p.binary.kind = LK_BIN_MUL;
+        lk_tensor mu[2] = {a, sc};
+        if ((st = lk_graph_add(g, LK_OP_BINARY, &p, NULL, mu, 2, &t, 1, msg)))
+            goto fail;
+        lk_params_init(LK_OP_SOFTMAX, &p);
+        if ((st = add1(g, LK_OP_SOFTMAX, &p, t, &a, msg)))
+            goto fail;
+        lk_params_init(LK_OP_TRANSPOSE, &p);
+        memcpy(p.transpose.perm, swap, 5 * sizeof(int));
+        if ((st = add1(g, LK_OP_TRANSPOSE, &p, a, &t, msg)))
+            goto fail;
+        lk_params_init(LK_OP_MATMUL, &p);
+        lk_tensor pv[2] = {qkv[2], t};
+        if ((st = lk_graph_add(g, LK_OP_MATMUL, &p, NULL, pv, 2, &a, 1, msg)))
+            goto fail;
+        lk_params_init(LK_OP_TRANSPOSE, &p);
+        memcpy(p.transpose.perm, (const int[]){0, 2, 3, 1, 4}, 5 * sizeof(int));
+        if ((st = add1(g, LK_OP_TRANSPOSE, &p, a, &t, msg)))
+            goto fail;
+        lk_params_init(LK_OP_RESHAPE, &p);
+        p.reshape.shape = lk_shape4(1, ch, c->h, c->w);
+        if ((st = add1(g, LK_OP_RESHAPE, &p, t, &y, msg)))
+            goto fail;
+    }
+    if ((st = lk_graph_output(g, y, msg)))
+        goto fail;
+    *out = g;
+    return LK_OK;
+
+fail:
+    lk_graph_free(g);
+    return st;
+}
+
+/* Median over runs of the summed node times, and the planned peak. */
+static lk_status attention_run(lk_context *ctx, const attention_case *c, int fused,
+                               lk_precision prec, int runs, double *ms, double *peak_mib,
+                               lk_msg *msg)
+{
+    lk_graph *g = NULL;
+    lk_net *net = NULL;
+    lk_net_opts opts;
+    lk_mem_report mem;
+    lk_profile_entry e[32];
+    int64_t n = (int64_t)3 * c->heads * ATTN_D * c->h * c->w;
+    int64_t n_out = (int64_t)c->heads * ATTN_D * c->h * c->w;
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n_out * sizeof *y);
+    double *times = calloc((size_t)runs, sizeof *times);
+    lk_status st = LK_ERR_NO_MEMORY;
+
+    if (!x || !y || !times)
+        goto fail;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+    if ((st = attention_graph(c, fused, &g, msg)))
+        goto fail;
+    lk_net_opts_init(&opts);
+    opts.precision = prec;
+    opts.profile = 1;
+    const float *in[1] = {x};
+    if ((st = lk_net_new(ctx, g, &opts, &net, msg)) || (st = lk_net_run(net, in, &y, msg)))
+        goto fail;
+    for (int r = 0; r < runs; r++) {
+        double t0 = cli_now_ms();
+        if ((st = lk_net_run(net, in, &y, msg)))
+            goto fail;
+        int k = lk_net_profile(net, e, 32);
+        times[r] = k ? 0.0 : cli_now_ms() - t0;
+        for (int i = 0; i < k; i++)
+            times[r] += e[i].ms;
+    }
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    *ms = times[runs / 2];
+    lk_net_memory(net, &mem);
+    *peak_mib = (double)mem.peak_live_bytes / (1 << 20);
+
+fail:
+    lk_net_free(net);
+    lk_graph_free(g);
+    free(x);
+    free(y);
+    free(times);
+    return st;
+}
+
+static int bench_attention(lk_context *ctx, lk_precision prec, int runs)
+{
+    lk_msg msg = {{0}};
+    int rc = 0;
+    printf("\n%-38s %12s %12s %8s %14s %14s\n", "area attention block", "fused ms", "unfused ms",
+           "speedup", "fused peak MiB", "unfused peak");
+    for (size_t i = 0; i < sizeof attention_cases / sizeof attention_cases[0]; i++) {
+        const attention_case *c = &attention_cases[i];
+        double ms[2], peak[2];
+        lk_status st = LK_OK;
+        for (int f = 0; f < 2 && !st; f++)
+            st = attention_run(ctx, c, !f, prec, runs, &ms[f], &peak[f], &msg);
+        if (st) {
+            printf("%-38s failed: %s\n", c->name, msg.text);
+            rc = 1;
+            continue;
+        }
+        printf("%-38s %12.3f %12.3f %7.2fx %14.3f %14.3f\n", c->name, ms[0], ms[1],
+               ms[1] / ms[0], peak[0], peak[1]);
+        fflush(stdout);
+    }
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     lk_context_opts copts;
@@ -354,6 +533,8 @@ int cmd_bench(int argc, char **argv)
                    wall, ref_ms, ref_ms / ms);
         }
     }
+    if (filter && strstr("attention", filter))
+        rc |= bench_attention(ctx, prec, runs);
     lk_context_free(ctx);
     return rc;
 }

@@ -9,8 +9,6 @@
 
 #include "op.h"
 
-#define WG 64          /* queries per workgroup, one per invocation */
-#define KEY_TILE 32    /* keys staged in shared memory per step */
 #define MAX_HEAD_DIM 128 /* the kernel keeps q and the output row in registers */
 
 static lk_status area_attention_infer(const lk_node *n, const lk_shape *in, lk_shape *out,
@@ -86,13 +84,14 @@ static lk_status area_attention_gpu(const lk_node *n, const lk_shape *in, const 
     if (lk_shape_numel(&in[0]) > INT32_MAX)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "input beyond 32-bit indexing");
     int64_t tokens = in[0].d[2] * in[0].d[3], len = tokens / p->areas;
-    uint64_t tiles = lk_div_up(len, WG);
+    uint32_t wg = 64, kt = 16; /* queries per workgroup, keys per shared-memory tile */
+    uint64_t tiles = lk_div_up(len, wg);
     uint64_t groups = (uint64_t)in[0].d[0] * p->heads * p->areas * tiles;
 
     lk_dispatch d;
     lk_dispatch_init(&d, LK_SH_area_attention);
-    lk_dispatch_spec(&d, WG);
-    lk_dispatch_spec(&d, KEY_TILE);
+    lk_dispatch_spec(&d, wg);
+    lk_dispatch_spec(&d, kt);
     lk_dispatch_spec(&d, (uint32_t)p->head_dim);
     lk_dispatch_specf(&d, p->scale);
     lk_dispatch_push(&d, (uint32_t)groups);
