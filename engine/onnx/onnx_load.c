@@ -828,3 +828,61 @@ lk_status lk_onnx_load(const char *path, const lk_onnx_opts *opts, lk_graph **ou
         lk_fail(msg, st, "%.200s: %.300s", path, local.text);
     return st;
 }
+
+lk_status lk_onnx_metadata(const char *path, lk_onnx_prop **props, int *n, lk_msg *msg)
+{
+    lk_onnx_opts o;
+    void *data = NULL;
+    size_t size = 0, bytes = 0;
+    ox_pbmem mem;
+    Onnx__ModelProto *m = NULL;
+    lk_msg local;
+    lk_status st;
+
+    *props = NULL;
+    *n = 0;
+    if (!path)
+        return lk_fail(msg, LK_ERR_INVALID_ARG, "onnx: no path");
+    lk_onnx_opts_init(&o);
+    st = ox_read_file(path, o.max_bytes, &data, &size, msg);
+    if (st)
+        return st;
+    ox_pbmem_init(&mem, o.max_bytes);
+    st = ox_unpack(&onnx__model_proto__descriptor, data, size, &mem, (ProtobufCMessage **)&m,
+                   "onnx model", &local);
+    if (st) {
+        lk_fail(msg, st, "%.200s: %.300s", path, local.text);
+        goto fail;
+    }
+    for (size_t i = 0; i < m->n_metadata_props; i++)
+        bytes += sizeof **props + strlen(str(m->metadata_props[i]->key)) +
+                 strlen(str(m->metadata_props[i]->value)) + 2;
+    if (m->n_metadata_props) {
+        lk_onnx_prop *p = malloc(bytes);
+        if (!p) {
+            st = lk_fail(msg, LK_ERR_NO_MEMORY, "%.200s: metadata: out of memory", path);
+            goto fail;
+        }
+        char *text = (char *)(p + m->n_metadata_props);
+        for (size_t i = 0; i < m->n_metadata_props; i++) {
+            const char *kv[2] = {str(m->metadata_props[i]->key), str(m->metadata_props[i]->value)};
+            for (int j = 0; j < 2; j++) {
+                size_t len = strlen(kv[j]) + 1;
+                memcpy(text, kv[j], len);
+                if (j)
+                    p[i].value = text;
+                else
+                    p[i].key = text;
+                text += len;
+            }
+        }
+        *props = p;
+        *n = (int)m->n_metadata_props;
+    }
+
+fail:
+    if (m)
+        protobuf_c_message_free_unpacked(&m->base, &mem.a);
+    free(data);
+    return st;
+}

@@ -52,6 +52,14 @@ lk_status lk_onnx_load(const char *path, const lk_onnx_opts *opts, lk_graph **ou
 lk_status lk_onnx_load_buffer(const void *data, size_t size, const lk_onnx_opts *opts,
                               lk_graph **out, lk_onnx_info *info, lk_msg *msg);
 
+/* The model's metadata_props (string key/value pairs, in file order).
+ * *props is one malloc'd block holding the *n entries and their strings:
+ * free() it. A model without metadata gives *n = 0 (and *props NULL). */
+typedef struct lk_onnx_prop {
+    const char *key, *value;
+} lk_onnx_prop;
+lk_status lk_onnx_metadata(const char *path, lk_onnx_prop **props, int *n, lk_msg *msg);
+
 /* Reads a serialized TensorProto (the backend tests' input_N.pb and
  * output_N.pb) as fp32 (float, double, int32/64, uint8, bool converted);
  * *data is malloc'd. name (may be NULL) receives the tensor's name. */
