@@ -14,6 +14,7 @@ static const struct {
     {"demo", cmd_demo, "run a small CNN end to end on the device and check it against the C reference"},
     {"bench", cmd_bench, "time the engine's kernels on YOLO-typical shapes"},
     {"inspect", cmd_inspect, "load an ONNX model and summarise it: shapes, ops, FLOPs, memory"},
+    {"detect", cmd_detect, "detect objects in one image and print them (text or JSON)"},
 };
 
 double cli_now_ms(void)
