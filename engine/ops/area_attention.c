@@ -9,7 +9,7 @@
 
 #include "op.h"
 
-#define MAX_HEAD_DIM 128 /* the kernel keeps q and the output row in registers */
+#define MAX_HEAD_DIM 128 /* the kernel keeps q, k, v and the output row in registers */
 
 static lk_status area_attention_infer(const lk_node *n, const lk_shape *in, lk_shape *out,
                                       lk_msg *msg)
@@ -81,17 +81,25 @@ static lk_status area_attention_gpu(const lk_node *n, const lk_shape *in, const 
 {
     (void)out;
     const lk_area_attention_params *p = &n->p.area_attention;
+    const lk_device_info *dev = lk_kernels_device(k);
+    uint32_t s = dev->subgroup_size;
+    if (!dev->subgroup_shuffle || s < 1 || s > 128)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED,
+                       "area_attention: device %s has no subgroup shuffle in compute shaders "
+                       "(subgroup size %u)", dev->name, s);
     if (lk_shape_numel(&in[0]) > INT32_MAX)
         return lk_fail(msg, LK_ERR_UNSUPPORTED, "input beyond 32-bit indexing");
     int64_t tokens = in[0].d[2] * in[0].d[3], len = tokens / p->areas;
-    uint32_t wg = 64, kt = 16; /* queries per workgroup, keys per shared-memory tile */
-    uint64_t tiles = lk_div_up(len, wg);
+    uint64_t tiles = lk_div_up(len, s); /* one query per lane, a subgroup per workgroup */
     uint64_t groups = (uint64_t)in[0].d[0] * p->heads * p->areas * tiles;
+    if (groups > UINT32_MAX)
+        return lk_fail(msg, LK_ERR_UNSUPPORTED, "%llu query tiles: beyond 32-bit indexing",
+                       (unsigned long long)groups);
 
     lk_dispatch d;
     lk_dispatch_init(&d, LK_SH_area_attention);
-    lk_dispatch_spec(&d, wg);
-    lk_dispatch_spec(&d, kt);
+    d.full_subgroups = 1;
+    lk_dispatch_spec(&d, s);
     lk_dispatch_spec(&d, (uint32_t)p->head_dim);
     lk_dispatch_specf(&d, p->scale);
     lk_dispatch_push(&d, (uint32_t)groups);
