@@ -7,6 +7,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Monotonic clock in milliseconds. */
 double cli_now_ms(void);

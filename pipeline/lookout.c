@@ -15,6 +15,9 @@ static const struct {
     {"bench", cmd_bench, "time the engine's kernels on YOLO-typical shapes"},
     {"inspect", cmd_inspect, "load an ONNX model and summarise it: shapes, ops, FLOPs, memory"},
     {"detect", cmd_detect, "detect objects in one image and print them (text or JSON)"},
+#ifdef LK_HAVE_RUN
+    {"run", cmd_run, "detect objects in a file, camera, RTSP stream or testsrc: JSON, annotated video"},
+#endif
 };
 
 double cli_now_ms(void)

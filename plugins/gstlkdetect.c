@@ -461,7 +461,8 @@ no_model:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No model given and the built-in model is not installed (looked for "
-            "%s and %s); set the model property", LK_MODEL_INSTALLED,
+            "%s and %s); give a model (the model property, lookout run --model)",
+            LK_MODEL_INSTALLED,
             LK_MODEL_SOURCE), (NULL));
     goto done;
   }
