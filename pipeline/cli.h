@@ -5,6 +5,8 @@
 int cmd_devices(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* bench_detector.c: `lookout bench --model M`, whole-detector phases. */
+int cmd_bench_detector(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -475,6 +475,9 @@ int cmd_bench(int argc, char **argv)
     int runs = 10, rc = 0;
     const char *filter = NULL;
 
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--model"))
+            return cmd_bench_detector(argc, argv);
     lk_context_opts_init(&copts);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--device") && i + 1 < argc)
@@ -487,7 +490,8 @@ int cmd_bench(int argc, char **argv)
             prec = LK_FP16;
         else {
             fprintf(stderr, "usage: lookout bench [--device INDEX|NAME] [--runs N] [--fp16] "
-                            "[--filter SUBSTRING]\n");
+                            "[--filter SUBSTRING]\n"
+                            "       lookout bench --model MODEL --image FRAME.ppm (see --model --help)\n");
             return !strcmp(argv[i], "--help") ? 0 : 2;
         }
     }
