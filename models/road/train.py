@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """Step 2 of the recipe: train the road detector on the cached frames
-(prepare.py) on the CPU.
+(prepare.py) on the CPU, for a fixed wall-clock budget.
 
-Augmentation: mosaic (4 frames, off for the last epochs), random scale and
-translation, horizontal flip, HSV jitter, Gaussian blur. Optimiser: AdamW
-with a linear warm-up and a cosine decay; weight EMA. Loss: loss.py.
-A checkpoint is written after every epoch; --resume continues from it.
+The schedule runs on time, not epochs, so the run ends on time however busy
+the machine is: linear warm-up over the first 100 iterations, then a cosine
+decay of the learning rate over the budget; mosaic is switched off for the
+epochs that start in the last 10 % of it. The log records how many epochs
+and iterations that came to.
 
-    nice -n 10 /usr/bin/python3 models/road/train.py --epochs 12 [--resume]
+Augmentation: mosaic (4 frames), random scale and translation, horizontal
+flip, HSV jitter, Gaussian blur. Optimiser: AdamW; weight EMA. Loss: loss.py.
+A checkpoint is written after every epoch (and at the end); --resume
+continues from it, with the time already spent.
+
+    nice -n 10 /usr/bin/python3 models/road/train.py --minutes 100 [--resume]
 """
 import argparse
 import math
@@ -147,10 +153,9 @@ class EMA:
 
 def main():
     ap = argparse.ArgumentParser(description="Trains the road detector on the CPU.")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--minutes", type=float, default=100.0, help="wall-clock training budget")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--no-mosaic-last", type=int, default=2, help="last epochs without mosaic")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--resume", action="store_true")
@@ -171,34 +176,41 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 5e-4},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.937, 0.999))
     ema = EMA(model)
-    start = 0
+    start, spent = 0, 0.0
     if args.resume and os.path.exists(args.out):
         ck = torch.load(args.out)
         model.load_state_dict(ck["model"])
         ema.model.load_state_dict(ck["ema"])
         ema.updates = ck["ema_updates"]
         opt.load_state_dict(ck["opt"])
-        start = ck["epoch"] + 1
-        print(f"resumed after epoch {ck['epoch']}", flush=True)
+        if ck["finished"]:
+            print(f"{args.out} already holds a finished run", flush=True)
+            return
+        start, spent = ck["epoch"] + 1, ck["elapsed"]
+        print(f"resumed after epoch {ck['epoch']}, {spent:.0f} s spent", flush=True)
     loader = torch.utils.data.DataLoader(data, batch_size=args.batch, shuffle=True, num_workers=1,
                                          collate_fn=collate, drop_last=True, persistent_workers=False,
                                          generator=torch.Generator().manual_seed(args.seed))
     per_epoch = len(loader)
-    total = per_epoch * args.epochs
-    warmup = max(per_epoch, 100)
-    print(f"seed {args.seed}; {len(data)} frames; {per_epoch} iterations/epoch; {args.epochs} epochs",
-          flush=True)
-    t0 = time.time()
-    for epoch in range(start, args.epochs):
+    budget = args.minutes * 60.0
+    warmup = 100
+    print(f"seed {args.seed}; {len(data)} frames; {per_epoch} iterations/epoch; "
+          f"budget {args.minutes:g} min", flush=True)
+    t0 = time.time() - spent
+    done = False
+    epoch = start
+    while not done:
         data.epoch = epoch
-        data.mosaic = epoch < args.epochs - args.no_mosaic_last
+        data.mosaic = time.time() - t0 < 0.9 * budget
         loader.generator.manual_seed(args.seed * 1000 + epoch)
         model.train()
         sums = torch.zeros(3)
+        its = 0
         for it, (x, targets) in enumerate(loader):
             step = epoch * per_epoch + it
+            frac = min((time.time() - t0) / budget, 1.0)
             lr = args.lr * (step / warmup if step < warmup else
-                            0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup, 1))))
+                            0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
             loss, parts = crit(model(x), targets)
@@ -208,6 +220,7 @@ def main():
             opt.step()
             ema.update(model)
             sums += parts
+            its += 1
             if it % 10 == 0:
                 el = time.time() - t0
                 print(f"epoch {epoch} it {it}/{per_epoch} lr {lr:.5f} box {parts[0]:.3f} cls {parts[1]:.3f} "
@@ -215,13 +228,19 @@ def main():
             if args.max_iters and it + 1 >= args.max_iters:
                 print(f"{args.max_iters} iterations in {time.time() - t0:.1f} s", flush=True)
                 return
-        m = sums / per_epoch
-        print(f"epoch {epoch} done: box {m[0]:.3f} cls {m[1]:.3f} dfl {m[2]:.3f} "
-              f"elapsed {time.time() - t0:.0f}s", flush=True)
+            if time.time() - t0 >= budget:
+                done = True
+                break
+        m = sums / max(its, 1)
+        print(f"epoch {epoch} {'stopped at budget' if done else 'done'} after {its} iterations "
+              f"(mosaic {'on' if data.mosaic else 'off'}): box {m[0]:.3f} cls {m[1]:.3f} "
+              f"dfl {m[2]:.3f}; EMA updates {ema.updates}; elapsed {time.time() - t0:.0f}s", flush=True)
         torch.save({"model": model.state_dict(), "ema": ema.model.state_dict(),
                     "ema_updates": ema.updates, "opt": opt.state_dict(), "epoch": epoch,
-                    "args": vars(args)}, args.out + ".tmp")
+                    "elapsed": time.time() - t0, "finished": done, "args": vars(args)},
+                   args.out + ".tmp")
         os.replace(args.out + ".tmp", args.out)
+        epoch += 1
 
 
 if __name__ == "__main__":
