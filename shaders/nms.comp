@@ -100,7 +100,8 @@ void radix_step(uint pass, uint m, uint cut)
 
 void main()
 {
-    uint lid = gl_LocalInvocationID.x, m = list[0], cut = 0, row_cut = 0xffffffffu;
+    // clamped: a counter that is not what COMPACT wrote must not hang the GPU
+    uint lid = gl_LocalInvocationID.x, m = min(list[0], N), cut = 0, row_cut = 0xffffffffu;
     if (lid == 0) {
         prefix = 0;
         digit_mask = 0;
@@ -144,7 +145,7 @@ shared uint tile_i[WG];
 
 void main()
 {
-    uint lid = gl_LocalInvocationID.x, m = list[0], k = min(m, TOPK);
+    uint lid = gl_LocalInvocationID.x, m = min(list[0], N), k = min(m, TOPK);
     for (uint base = gl_WorkGroupID.x * WG; base < m; base += gl_NumWorkGroups.x * WG) {
         uint j = base + lid, row = 0, rank = 0;
         float s = 0.0;
@@ -233,7 +234,7 @@ shared uint keep_bits, kept, stop;
 
 void main()
 {
-    uint lid = gl_LocalInvocationID.x, m = list[0], k = min(m, TOPK), wk = (k + 31) / 32;
+    uint lid = gl_LocalInvocationID.x, m = min(list[0], N), k = min(m, TOPK), wk = (k + 31) / 32;
     uint maxd = prm[2] >= 1.0 ? uint(min(prm[2], float(MAXDET))) : 0;  // NaN → 0
     for (uint u = lid; u < wk; u += WG)
         removed[u] = 0;
