@@ -71,7 +71,11 @@ typedef enum lk_family {
     LK_FAMILY_ULTRALYTICS,   /* [1, 4+C, N]: cx, cy, w, h (input px), classes */
     LK_FAMILY_FASTESTDET,    /* [1, 5+C, H, W]: obj, tanh xy, sigmoid wh, softmax classes */
     LK_FAMILY_DARKNET,       /* YOLOv3-style heads [1, A·(5+C), H, W] with anchors */
-    LK_FAMILY_YOLOV1,        /* [1, S·S·(B·5+C)] or [1, S, S, B·5+C] grid */
+    LK_FAMILY_YOLOV1,        /* [1, S, S, B·5+C] grid, or the same values as
+                                [1, S·S·(B·5+C)]: per cell B × (x, y, w, h, conf)
+                                then C class probabilities (lookout.h,
+                                lk_yolo_decode_params; not darknet's
+                                [detection] order) */
     LK_FAMILY_COUNT
 } lk_family;
 
