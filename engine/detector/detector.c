@@ -450,9 +450,10 @@ static lk_status read_detections(const lk_detector *d, const slot *s, lk_detecti
                                  lk_msg *msg)
 {
     const float *o = s->out;
+    if (!(o[0] >= 0.0f && o[0] <= (float)d->max_det))
+        return lk_fail(msg, LK_ERR_BACKEND, "detector: the device returned %g detections",
+                       (double)o[0]);
     int n = (int)o[0];
-    if (n < 0 || n > d->max_det)
-        return lk_fail(msg, LK_ERR_BACKEND, "detector: the device returned %d detections", n);
     memset(out, 0, sizeof *out);
     out->candidates = (int)o[1];
     if (!n)
@@ -514,6 +515,11 @@ lk_status lk_detector_run(lk_detector *d, const lk_frame *frame, lk_detections *
     uint64_t ticket;
     lk_status st = lk_detector_submit(d, frame, &ticket, msg);
     return st ? st : lk_detector_collect(d, ticket, UINT64_MAX, out, msg);
+}
+
+int lk_detector_profile(const lk_detector *d, lk_profile_entry *entries, int cap)
+{
+    return d->last_slot < 0 ? 0 : lk_net_profile(d->slots[d->last_slot].net, entries, cap);
 }
 
 void lk_detector_profile_print(const lk_detector *d, void *file)

@@ -1,8 +1,9 @@
 /* preprocess: the reference against hand-computed values (cv2.resize
  * INTER_LINEAR / INTER_AREA results for small rows, BT.601/709 colours,
- * letterbox placement), then the GPU kernel against the reference for every
- * pixel format × fit × interpolation on random frames of odd sizes with
- * padded strides and gaps between planes, at fp32 and fp16. */
+ * letterbox placement) and against OpenCV's pipeline of each detector
+ * family (tools/reference/preprocess_cv2.py); the GPU kernel against the
+ * reference for every pixel format × fit × interpolation on random frames
+ * of odd sizes with padded strides and gaps between planes, fp32 and fp16. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,6 +371,79 @@ static void test_full_hd(void **state)
     free(uv);
 }
 
+/* OpenCV's pre-processing of each detector family (index written by
+ * tools/reference/preprocess_cv2.py): reference and device must match. */
+static void test_opencv_pipelines(void **state)
+{
+    (void)state;
+    const char *index = getenv("LOOKOUT_PREPROCESS_CV2"), *ci = getenv("CI");
+    FILE *fi = index ? fopen(index, "r") : NULL;
+    if (!fi) {
+        print_message("skipping: no OpenCV reference (LOOKOUT_PREPROCESS_CV2=%s; needs "
+                      "python3-opencv at build time)\n", index ? index : "");
+        if (ci && !strcmp(ci, "true"))
+            fail_msg("CI=true requires the OpenCV reference");
+        skip();
+    }
+    char name[64], path[1024];
+    int fmt, w, h, dw, dh, fit, interp, bgr, n_case = 0;
+    float scale, pad, tol;
+    while (fscanf(fi, "%63s %d %d %d %d %d %d %d %d %f %f %f %1023s", name, &fmt, &w, &h, &dw, &dh,
+                  &fit, &interp, &bgr, &scale, &pad, &tol, path) == 13) {
+        int cw = (w + 1) / 2, ch = (h + 1) / 2;
+        size_t raw = fmt <= LK_PIXEL_BGR ? (size_t)w * h * 3 : (size_t)w * h + 2 * (size_t)cw * ch;
+        size_t n_out = (size_t)3 * dw * dh;
+        uint8_t *bytes = malloc((raw + 3) / 4 * 4);
+        float *want = malloc(n_out * sizeof *want);
+        assert_non_null(bytes);
+        assert_non_null(want);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            fail_msg("%s: cannot open %s", name, path);
+        assert_int_equal(fread(bytes, 1, raw, f), raw);
+        assert_int_equal(fread(want, sizeof *want, n_out, f), n_out);
+        fclose(f);
+        frame fr = {bytes, raw, defaults()};
+        lk_preprocess_params *p = &fr.p;
+        uint8_t *planes[3] = {bytes, bytes + (size_t)w * h,
+                              bytes + (size_t)w * h + (size_t)cw * ch};
+        p->format = fmt;
+        p->src_w = w;
+        p->src_h = h;
+        for (int i = 0; i < 3; i++) {
+            int rows, rb;
+            plane_geometry(fmt, w, h, i, &rows, &rb);
+            p->offset[i] = rows ? planes[i] - bytes : 0;
+            p->stride[i] = rb;
+        }
+        p->dst_w = dw;
+        p->dst_h = dh;
+        p->fit = (lk_fit)fit;
+        p->interp = (lk_interp)interp;
+        p->bgr = bgr;
+        p->scale = scale;
+        p->pad = pad;
+        float *ref = reference(p, &fr);
+        double worst = 0;
+        for (size_t i = 0; i < n_out; i++) {
+            double e = fabs((double)ref[i] - want[i]);
+            worst = e > worst ? e : worst;
+        }
+        print_message("%-20s max |reference - cv2| = %.3g (tolerance %.3g)\n", name, worst,
+                      (double)tol);
+        if (!(worst <= tol))
+            fail_msg("%s: the reference differs from OpenCV by %.3g", name, worst);
+        check_device(p, &fr, ref, name);
+        free(ref);
+        free(bytes);
+        free(want);
+        n_case++;
+    }
+    fclose(fi);
+    if (n_case < 14)
+        fail_msg("%s: %d cases, expected 14", index, n_case);
+}
+
 static void expect_refused(const lk_preprocess_params *p, size_t n_bytes, lk_status want,
                            const char *needle)
 {
@@ -428,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_yuv_colours),
         cmocka_unit_test(test_device_matches_reference),
         cmocka_unit_test(test_full_hd),
+        cmocka_unit_test(test_opencv_pipelines),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
