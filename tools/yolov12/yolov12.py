@@ -335,7 +335,8 @@ class YOLOv12(nn.Module):
 def export_onnx(model, path, h, w, metadata=None, opset=17):
     """Writes the eval-mode model for a 1x3xHxW input to `path` (constant
     folding on) and stores `metadata` (str -> str; lists and dicts become
-    JSON) as the ONNX metadata_props. Typical keys: lookout.family=ultralytics,
+    JSON) as the ONNX metadata_props. Shapes are fixed at export (the
+    attention's reshapes name H and W), so export once per input size. Typical keys: lookout.family=ultralytics,
     lookout.input=HxW, lookout.letterbox=center, lookout.labels=[...],
     lookout.scale=1/255, lookout.channels=rgb, lookout.pad=114."""
     import onnx
