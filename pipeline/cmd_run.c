@@ -411,7 +411,7 @@ static void report_error(GstMessage *m, const run_opts *o, const GstMessage *mis
     gst_message_parse_error(m, &err, &dbg);
     if (missing) {
         gchar *what = gst_missing_plugin_message_get_description((GstMessage *)missing);
-        fprintf(stderr, "lookout: %s: unsupported format: no GStreamer decoder for %s\n",
+        fprintf(stderr, "lookout: %s: unsupported format: %s is not installed\n",
                 o->input, what);
         g_free(what);
     } else if (GST_IS_ELEMENT(GST_MESSAGE_SRC(m)) &&

@@ -10,7 +10,7 @@ libcmocka-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
 libjson-glib-dev clang libclang-rt-14-dev
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
-libavcodec-dev libavformat-dev ffmpeg
+libavcodec-dev libavformat-dev ffmpeg jq
 python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv
 "
 
