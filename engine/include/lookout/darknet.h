@@ -1,8 +1,8 @@
 /* Loading darknet models (.cfg + .weights) into an lk_graph.
  *
  * Supported sections: [net], [convolutional] (batch_normalize, filters,
- * size, stride / stride_x / stride_y, pad / padding, groups, dilation,
- * activation linear | leaky | relu | relu6 | logistic | tanh | mish | swish),
+ * size, stride / stride_x / stride_y, pad / padding, groups, activation
+ * linear | leaky | relu | relu6 | logistic | tanh | mish | swish),
  * [maxpool] (darknet's padding: size-1 in total by default, the odd pixel at
  * the end), [route] (layers, groups, group_id), [shortcut] (one `from`,
  * unweighted), [upsample] (nearest), [dropout] (identity at inference) and
