@@ -57,8 +57,11 @@ static char *trim(char *s)
     return s;
 }
 
-/* Records key = value unless an earlier source set it. */
-static lk_status put(settings *s, const char *key, const char *value, const char *where, lk_msg *msg)
+/* Records key = value unless an earlier source set it. An unknown key is
+ * an error in a sidecar (a typo) but not in metadata, where exporters keep
+ * descriptive keys of their own (lookout.name, lookout.model_card). */
+static lk_status put(settings *s, const char *key, const char *value, const char *where,
+                     int strict, lk_msg *msg)
 {
     for (int k = 0; k < K_COUNT; k++) {
         if (strcmp(key, key_names[k]))
@@ -71,6 +74,8 @@ static lk_status put(settings *s, const char *key, const char *value, const char
         snprintf(s->where[k], sizeof s->where[k], "%s", where);
         return LK_OK;
     }
+    if (!strict)
+        return LK_OK;
     return lk_fail(msg, LK_ERR_FORMAT, "%s: unknown key '%.40s' (known: family, input, resize, "
                    "interp, channels, scale, mean, std, pad, labels, yolov1)", where, key);
 }
@@ -130,7 +135,7 @@ static lk_status read_sidecar(const char *path, settings *s, lk_msg *msg)
             break;
         }
         *eq = 0;
-        st = put(s, trim(l), trim(eq + 1), where, msg);
+        st = put(s, trim(l), trim(eq + 1), where, 1, msg);
     }
     free(text);
     return st;
@@ -146,7 +151,7 @@ static lk_status read_metadata(const char *path, settings *s, lk_msg *msg)
         if (strncmp(props[i].key, "lookout.", 8))
             continue;
         snprintf(where, sizeof where, "%.200s: metadata %.60s", path, props[i].key);
-        st = put(s, props[i].key + 8, props[i].value, where, msg);
+        st = put(s, props[i].key + 8, props[i].value, where, 0, msg);
     }
     free(props);
     return st;

@@ -360,8 +360,9 @@ static void test_model_errors(void **state)
     expect_new_error(meta, &o, LK_ERR_SHAPE, "does not fit family yolox");
     expect_new_error(relu_model("relu_bad.onnx", "lookout.family", "yolo9000"), &o,
                      LK_ERR_UNSUPPORTED, "family 'yolo9000' unknown; known families: yolox");
-    expect_new_error(relu_model("relu_key.onnx", "lookout.colour", "blue"), &o, LK_ERR_FORMAT,
-                     "unknown key 'colour'");
+    /* Descriptive metadata keys of other tools are not settings. */
+    expect_new_error(relu_model("relu_key.onnx", "lookout.name", "relu"), &o, LK_ERR_UNSUPPORTED,
+                     "cannot tell the model family");
     /* A model without metadata has none. */
     assert_int_equal(lk_onnx_metadata(relu_model("relu3.onnx", NULL, NULL), &props, &n, NULL), LK_OK);
     assert_int_equal(n, 0);
@@ -374,6 +375,8 @@ static void test_model_errors(void **state)
     lk_detector_opts_init(&o);
     o.sidecar = tmp_file("bad.lookout", "# test\nfamily = yolox\nresize = sideways\n");
     expect_new_error(shared(YOLOX), &o, LK_ERR_FORMAT, "bad.lookout:3: resize = 'sideways'");
+    o.sidecar = tmp_file("typo.lookout", "famliy = yolox\n");
+    expect_new_error(shared(YOLOX), &o, LK_ERR_FORMAT, "typo.lookout:1: unknown key 'famliy'");
     o.sidecar = tmp_file("bad2.lookout", "family yolox\n");
     expect_new_error(shared(YOLOX), &o, LK_ERR_FORMAT, "bad2.lookout:1: expected `key = value`");
     o.sidecar = "/nonexistent/x.lookout";
