@@ -126,7 +126,7 @@ static void resolve(const lk_vk_net *vn, const lk_exec *ex, const uint64_t *cons
     }
     if (r->hi == r->lo)
         r->hi = r->lo + 4;
-    r->write = ref >= LK_BIND_OUT(0) && ref < LK_BIND_AUX(0);
+    r->write = (ref >= LK_BIND_OUT(0) && ref < LK_BIND_AUX(0)) || ref >= LK_BIND_SCRATCH(0);
 }
 
 static lk_status get_layout(lk_vk_net *vn, int n_bind, int n_push, VkPipelineLayout *out,
