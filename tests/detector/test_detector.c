@@ -271,11 +271,11 @@ static void print_dets(const char *what, const lk_detections *r)
                       r->items[i].x1, r->items[i].y1, r->items[i].x2, r->items[i].y2);
 }
 
-/* The two cars SOURCES.md lists for YOLOX-Nano on test1.jpg (OpenCV DNN). */
-static void expect_two_cars(const char *what, const lk_detections *r, double scale)
+/* Boxes {x1, y1, x2, y2, score} of class car that r must contain. */
+static void expect_cars(const char *what, const lk_detections *r, double scale,
+                        const float (*cars)[5], int n)
 {
-    static const float cars[2][5] = {{1050, 404, 1275, 508, 0.884f}, {813, 408, 943, 493, 0.822f}};
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < n; c++) {
         float box[4];
         for (int k = 0; k < 4; k++)
             box[k] = (float)(cars[c][k] * scale);
@@ -289,6 +289,13 @@ static void expect_two_cars(const char *what, const lk_detections *r, double sca
                      box[0], box[1], box[2], box[3], cars[c][4]);
         }
     }
+}
+
+/* The two cars SOURCES.md lists for YOLOX-Nano on test1.jpg (OpenCV DNN). */
+static void expect_two_cars(const char *what, const lk_detections *r, double scale)
+{
+    static const float cars[2][5] = {{1050, 404, 1275, 508, 0.884f}, {813, 408, 943, 493, 0.822f}};
+    expect_cars(what, r, scale, cars, 2);
 }
 
 /* Same classes, boxes within max_px, scores within ds, same order. */
@@ -605,6 +612,56 @@ static void test_fp16(void **state)
     free(im.rgb);
 }
 
+/* The other families' defaults, resolved from the shapes (FastestDet: BGR,
+ * stretch, area) and the .cfg (Yolo-Fastest: two [yolo] heads whose
+ * candidates are concatenated on the device, also in an fp16 net). */
+static void test_other_families(void **state)
+{
+    (void)state;
+    static const float fastest[2][5] = {{1038, 404, 1279, 511, 0.875f}, {828, 415, 937, 493, 0.831f}};
+    static const float yf[4][5] = {{1081, 410, 1253, 512, 0.894f}, {821, 408, 944, 489, 0.742f},
+                                   {632, 400, 708, 421, 0.426f}, {55, 444, 148, 469, 0.373f}};
+    const char *fd = shared("models/fastestdet/FastestDet.onnx");
+    const char *cfg = shared("models/yolo-fastest-1.1/yolo-fastest-1.1.cfg");
+    need("FastestDet", fd);
+    need("Yolo-Fastest 1.1", cfg);
+    image im = load_test1();
+    lk_frame f = rgb_frame(&im);
+    lk_detector_opts o;
+    lk_detector *d;
+    lk_detector_info info;
+    lk_msg msg = {{0}};
+    lk_detector_opts_init(&o);
+    o.in_flight = 1;
+    o.labels = shared("models/fastestdet/coco.names");
+    o.score_threshold = 0.5f;
+    if (lk_detector_new(fd, &o, &d, &msg))
+        fail_msg("%s", msg.text);
+    lk_detector_get_info(d, &info);
+    assert_int_equal(info.family, LK_FAMILY_FASTESTDET);
+    lk_detections r = run(d, &f);
+    expect_cars("FastestDet", &r, 1.0, fastest, 2);
+    lk_detections_clear(&r);
+    lk_detector_free(d);
+
+    o.labels = shared("models/yolo-fastest-1.1/coco.names");
+    o.score_threshold = 0.3f;
+    int fp16 = lk_context_device(lkt_context())->fp16_storage;
+    for (int prec = 0; prec <= fp16; prec++) {
+        o.precision = prec ? LK_FP16 : LK_FP32;
+        if (lk_detector_new(cfg, &o, &d, &msg))
+            fail_msg("%s", msg.text);
+        lk_detector_get_info(d, &info);
+        assert_int_equal(info.family, LK_FAMILY_DARKNET);
+        assert_int_equal(info.input_w, 320);
+        r = run(d, &f);
+        expect_cars(prec ? "Yolo-Fastest fp16" : "Yolo-Fastest", &r, 1.0, yf, 4);
+        lk_detections_clear(&r);
+        lk_detector_free(d);
+    }
+    free(im.rgb);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -628,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_two_cars),
         cmocka_unit_test(test_async_and_sizes),
         cmocka_unit_test(test_fp16),
+        cmocka_unit_test(test_other_families),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
