@@ -202,18 +202,6 @@ lk_status lk_detector_set_thresholds(lk_detector *d, float score, float iou, int
 
 /* ------------------------------------------------------------- frames */
 
-/* Rows and bytes per row of plane i; 0 rows: no such plane. */
-static void plane_geometry(lk_pixel_format f, int w, int h, int i, int64_t *rows, int64_t *row_bytes)
-{
-    int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;
-    int packed = f <= LK_PIXEL_BGRX, bpp = f <= LK_PIXEL_BGR ? 3 : 4;
-    *rows = *row_bytes = 0;
-    if (i == 0)
-        *rows = h, *row_bytes = packed ? (int64_t)bpp * w : w;
-    else if (!packed && (i == 1 || f == LK_PIXEL_I420))
-        *rows = ch, *row_bytes = f == LK_PIXEL_NV12 ? 2 * cw : cw;
-}
-
 static lk_status check_frame(const lk_frame *f, lk_msg *msg)
 {
     if (!f)
@@ -226,7 +214,7 @@ static lk_status check_frame(const lk_frame *f, lk_msg *msg)
                        "1..32768 each way)", lk_pixel_format_name(f->format), f->width, f->height);
     for (int i = 0; i < 3; i++) {
         int64_t rows, row_bytes;
-        plane_geometry(f->format, f->width, f->height, i, &rows, &row_bytes);
+        lk_preprocess_plane(f->format, f->width, f->height, i, &rows, &row_bytes);
         if (!rows)
             continue;
         if (!f->planes[i])
@@ -254,7 +242,7 @@ static void frame_params(const lk_detector *d, const lk_frame *f, lk_preprocess_
     p->src_h = f->height;
     for (int i = 0; i < 3; i++) {
         int64_t rows, row_bytes;
-        plane_geometry(f->format, f->width, f->height, i, &rows, &row_bytes);
+        lk_preprocess_plane(f->format, f->width, f->height, i, &rows, &row_bytes);
         p->offset[i] = rows ? off : 0;
         p->stride[i] = row_bytes;
         off += rows * row_bytes;
@@ -401,7 +389,7 @@ static void pack_frame(const lk_frame *f, const lk_preprocess_params *pp, uint8_
     size_t end = 0;
     for (int i = 0; i < 3; i++) {
         int64_t rows, row_bytes;
-        plane_geometry(f->format, f->width, f->height, i, &rows, &row_bytes);
+        lk_preprocess_plane(f->format, f->width, f->height, i, &rows, &row_bytes);
         for (int64_t r = 0; r < rows; r++)
             memcpy(dst + pp->offset[i] + r * row_bytes, f->planes[i] + (size_t)r * f->strides[i],
                    (size_t)row_bytes);

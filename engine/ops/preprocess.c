@@ -14,8 +14,7 @@
 #define MAX_SRC 32768
 #define MAX_DST 16384
 
-/* Rows and bytes per row of plane i of a w×h frame; 0 rows: no plane. */
-static void plane_geometry(int format, int w, int h, int i, int64_t *rows, int64_t *row_bytes)
+void lk_preprocess_plane(int format, int w, int h, int i, int64_t *rows, int64_t *row_bytes)
 {
     int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;
     *rows = *row_bytes = 0;
@@ -122,7 +121,7 @@ static lk_status preprocess_infer(const lk_node *n, const lk_shape *in, lk_shape
                        (double)p->pad);
     for (int i = 0; i < 3; i++) {
         int64_t rows, row_bytes;
-        plane_geometry(p->format, p->src_w, p->src_h, i, &rows, &row_bytes);
+        lk_preprocess_plane(p->format, p->src_w, p->src_h, i, &rows, &row_bytes);
         if (!rows)
             continue;
         if (p->offset[i] < 0 || p->stride[i] < row_bytes || p->stride[i] > ((int64_t)1 << 40))

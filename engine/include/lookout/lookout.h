@@ -411,6 +411,9 @@ typedef struct lk_preprocess_params {
 /* The box {x, y, w, h} of the network input that the frame is resized
  * into, for the params' fit; detections map back through it. */
 void lk_preprocess_box(const lk_preprocess_params *p, int box[4]);
+/* Rows and bytes per row of plane i (0..2) of a w×h frame in `format`
+ * without row padding; 0 rows: the format has no such plane. */
+void lk_preprocess_plane(int format, int w, int h, int i, int64_t *rows, int64_t *row_bytes);
 
 /* area_attention (YOLOv12's area attention, fused): X [B, 3·heads·head_dim,
  * H, W] is the qkv projection. The H·W tokens (row-major) split into
