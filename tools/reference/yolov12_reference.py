@@ -2,14 +2,19 @@
 """Exports YOLOv12-N (tools/yolov12/yolov12.py) with seeded random weights
 at 640x640 and 384x640, plus one input and PyTorch's raw output, as the
 reference tests/conformance/test_yolov12.c compares Lookout with (the area
-attention fused and unfused).
+attention fused and unfused); and two single attention blocks for the
+loader's pattern: aattn_odd (3 heads, 2 areas of 70 tokens, a 10x14 map;
+fused) and aattn_shared (the softmax feeds two nodes, so the chain must
+stay unfused).
 
 For each size, OUT/yolov12n_<H>x<W>/ gets:
   model.onnx   the exported graph (eval mode, opset 17)
   input.bin    the input, raw float32 little-endian, NCHW, uniform in [0, 1]
   output.bin   PyTorch's output [1, 84, N], raw float32 little-endian
-  meta.txt     "input d0 d1 d2 d3", "output d0 d1 d2", and the "score" and
-               "iou" thresholds the test's detection check uses: the score
+  meta.txt     "input d0 d1 d2 d3", "output d0 d1 d2", "attention N" (the
+               area_attention nodes the fused load must have) and, for the
+               detector, the "score" and "iou" thresholds of the test's
+               detection check: the score
                threshold lies in a gap of the candidates' scores, so an
                error within the raw-output tolerance cannot move a box
                across it, and no pair of candidates of one class has an
@@ -44,23 +49,53 @@ SIZES = ((640, 640), (384, 640))
 FILES = ('model.onnx', 'input.bin', 'output.bin', 'meta.txt')
 
 
-def randomize(model, gen, h, w):
-    """Random BN affine parameters and head biases, then BatchNorm running
-    statistics measured on random images (with default weights alone the
-    signal fades and the outputs hardly depend on the input; measured after
-    the affine change, every layer sees what its statistics describe)."""
+class SharedSoftmax(yolov12.AAttn):
+    """AAttn whose attention weights feed two nodes (p + p/4 weights v):
+    the fused kernel cannot provide them, so the loader must leave this
+    chain as it is."""
+
+    def forward(self, x):
+        b, c, h, w = (int(s) for s in x.shape)
+        a, nh, d = self.area, self.num_heads, self.head_dim
+        qkv = self.qkv(x).reshape(b, nh, 3 * d, a, h * w // a).permute(0, 3, 1, 2, 4)
+        q, k, v = qkv.split(d, dim=3)
+        attn = ((q.transpose(-2, -1) @ k) * (d ** -0.5)).softmax(dim=-1)
+        attn = attn + attn * 0.25
+        out = v @ attn.transpose(-2, -1)
+        out = out.permute(0, 2, 3, 1, 4).reshape(b, c, h, w)
+        v = v.permute(0, 2, 3, 1, 4).reshape(b, c, h, w)
+        return self.proj(out + self.pe(v))
+
+
+# name: (module, input shape, area_attention nodes when fused)
+BLOCKS = {
+    'aattn_odd': (lambda: yolov12.AAttn(96, 3, area=2), (1, 96, 10, 14), 1),
+    'aattn_shared': (lambda: SharedSoftmax(64, 2, area=4), (1, 64, 8, 6), 0),
+}
+
+
+def calibrate(model, gen, shape, sample=torch.randn):
+    """Random BN affine parameters, then BatchNorm running statistics
+    measured on two random inputs (with default weights alone the signal
+    fades and the outputs hardly depend on the input; measured after the
+    affine change, every layer sees what its statistics describe)."""
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             n = m.num_features
             m.weight.data = torch.rand(n, generator=gen) + 0.5
             m.bias.data = torch.rand(n, generator=gen) - 0.5
             m.momentum = 1.0
+    model.train()
+    with torch.no_grad():
+        model(sample((2,) + tuple(shape[1:]), generator=gen))
+
+
+def randomize(model, gen, h, w):
+    """Random detection-head biases, then calibrate on random images."""
     for box, cls in zip(model.detect.cv2, model.detect.cv3):
         box[-1].bias.data = torch.rand(box[-1].bias.shape, generator=gen) * 2.0 - 1.0
         cls[-1].bias.data = torch.rand(cls[-1].bias.shape, generator=gen) * 2.0 - 3.0
-    model.train()
-    with torch.no_grad():
-        model(torch.rand((2, 3, h, w), generator=gen))
+    calibrate(model, gen, (1, 3, h, w), torch.rand)
 
 
 def iou(a, b):
@@ -155,7 +190,7 @@ def export(out, h, w):
     with open(os.path.join(d, 'meta.txt'), 'w') as f:
         f.write('input ' + ' '.join(map(str, x.shape)) + '\n')
         f.write('output ' + ' '.join(map(str, y.shape)) + '\n')
-        f.write(f'score {score:.9g}\niou {iou_t:.3f}\n')
+        f.write(f'attention 8\nscore {score:.9g}\niou {iou_t:.3f}\n')
     with open(os.path.join(d, 'MANIFEST'), 'w') as f:
         f.write('key ' + k + '\n')
         for fn in FILES:
@@ -165,13 +200,45 @@ def export(out, h, w):
     return name
 
 
+def export_block(out, name):
+    ctor, shape, fused = BLOCKS[name]
+    d = os.path.join(out, name)
+    k = key(*shape[2:]).replace('yolov12n', name)
+    if up_to_date(d, k):
+        print(f'{name}: up to date')
+        return name
+    os.makedirs(d, exist_ok=True)
+    torch.manual_seed(SEED)
+    model = ctor()
+    gen = torch.Generator().manual_seed(SEED + 2)
+    calibrate(model, gen, shape)
+    model.eval()
+    x = torch.randn(shape, generator=gen)
+    with torch.no_grad():
+        y = model(x)
+        torch.onnx.export(model, x, os.path.join(d, 'model.onnx'), opset_version=17,
+                          do_constant_folding=True, input_names=['x'], output_names=['y'])
+    x.numpy().astype('<f4').tofile(os.path.join(d, 'input.bin'))
+    y.numpy().astype('<f4').tofile(os.path.join(d, 'output.bin'))
+    with open(os.path.join(d, 'meta.txt'), 'w') as f:
+        f.write('input ' + ' '.join(map(str, x.shape)) + '\n')
+        f.write('output ' + ' '.join(map(str, y.shape)) + '\n')
+        f.write(f'attention {fused}\n')
+    with open(os.path.join(d, 'MANIFEST'), 'w') as f:
+        f.write('key ' + k + '\n')
+        for fn in FILES:
+            f.write(f'{sha256(os.path.join(d, fn))}  {fn}\n')
+    print(f'{name}: exported (output {tuple(y.shape)}, max|y| {float(y.abs().max()):.4g})')
+    return name
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', required=True, help='output directory')
     ap.add_argument('--stamp', help='file listing the exported directories (written last)')
     a = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    names = [export(a.out, h, w) for h, w in SIZES]
+    names = [export(a.out, h, w) for h, w in SIZES] + [export_block(a.out, n) for n in BLOCKS]
     if a.stamp:
         with open(a.stamp + '.tmp', 'w') as f:
             f.write(''.join(n + '\n' for n in names))
