@@ -373,10 +373,19 @@ static double mean_of(const GArray *a)
     return a->len ? s / a->len : 0.0;
 }
 
+/* Most frequent class first, then by name. */
+static gint by_count(gconstpointer a, gconstpointer b, gpointer table)
+{
+    int na = GPOINTER_TO_INT(g_hash_table_lookup(table, a));
+    int nb = GPOINTER_TO_INT(g_hash_table_lookup(table, b));
+    return na != nb ? nb - na : strcmp(a, b);
+}
+
 static void summary(run_stats *st, const run_opts *o)
 {
     double secs = st->last_us > st->first_us ? (st->last_us - st->first_us) / 1e6 : 0.0;
-    GList *keys = g_list_sort(g_hash_table_get_keys(st->per_class), (GCompareFunc)strcmp);
+    GList *keys = g_list_sort_with_data(g_hash_table_get_keys(st->per_class), by_count,
+                                        st->per_class);
     double p95 = 0.0;
 
     if (st->latency_ms->len) {

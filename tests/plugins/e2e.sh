@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end checks of the plugin and `lookout run` on the shared footage.
 #   e2e.sh CASE LOOKOUT PLUGIN_DIR WORK_DIR
-# CASE: inspect | gst-launch | run | damaged | phone | errors | default-model
+# CASE: inspect | gst-launch | run | damaged | phone | live | errors | default-model
 # Frame counts come from ffprobe -count_frames (FFmpeg's own decoder), JSON
 # is checked with jq. Without ../shared the case skips (exit 77), and fails
 # under CI=true.
@@ -153,6 +153,25 @@ phone)
     skipped=$(jq -c 'select(.skipped)' p.jsonl | wc -l)
     [ "$skipped" -eq $((want - (want + 14) / 15)) ] || fail "$skipped skipped records"
     echo "phone: $got records = $want frames, $skipped skipped by interval"
+    ;;
+live)
+    need_assets
+    # A live source faster than inference on lavapipe: frames that arrive
+    # while the detector is busy pass skipped (drop=newest), every one of
+    # them is recorded and counted, and none waits behind more than the
+    # inference in flight.
+    rm -f l.jsonl
+    "$lookout" run testsrc --frames 60 --model "$yolox" --labels "$labels" --json l.jsonl \
+        2> l.log || { cat l.log; fail "lookout run testsrc failed"; }
+    cat l.log
+    got=$(check_jsonl l.jsonl)
+    [ "$got" -eq 60 ] || fail "l.jsonl has $got records, want 60"
+    busy=$(jq -c 'select(.skip_reason == "busy")' l.jsonl | wc -l)
+    inferred=$(jq -c 'select(.skipped == false)' l.jsonl | wc -l)
+    [ "$busy" -ge 1 ] && [ "$inferred" -ge 1 ] || fail "$inferred inferred, $busy skipped busy"
+    [ "$(jq -s '.[-1].skipped_total' l.jsonl)" -eq "$busy" ] || fail "skipped_total wrong"
+    grep -q "$inferred processed, $busy skipped" l.log || fail "summary miscounts skips"
+    echo "live: 60 records, $inferred inferred, $busy skipped while busy"
     ;;
 errors)
     need_assets
