@@ -268,7 +268,7 @@ static void attention_at(ox_ctx *c, const int *consumer, int sm)
     int x = in_of(c, r1, 0);
     int64_t nh = qs[1], d = qs[2] / 3, areas = qs[3], len = qs[4];
     for (int i = 0; i < 5; i++)
-        if (qs[i] <= 0)
+        if (qs[i] <= 0 || qs[i] > INT32_MAX) /* products below stay in range */
             return;
     if (qs[2] % 3 || (ns != 0 && (ns != 3 || sizes[0] != d || sizes[1] != d || sizes[2] != d)))
         return;
@@ -286,9 +286,8 @@ static void attention_at(ox_ctx *c, const int *consumer, int sm)
     int ro = sole_consumer(c, consumer, out_of(c, to));
     int64_t os[4];
     if (!is_op(node_at(c, ro), "Reshape", 2) || const_ints(c, in_of(c, ro, 1), os, 4) != 4 ||
-        os[0] != qs[0] || os[1] != nh * d || os[2] <= 0 || os[3] <= 0 || os[2] * os[3] != areas * len)
-        return;
-    if (nh > INT32_MAX || d > INT32_MAX || areas > INT32_MAX)
+        os[0] != qs[0] || os[1] != nh * d || os[2] <= 0 || os[3] <= 0 || os[2] > INT32_MAX ||
+        os[3] > INT32_MAX || os[2] * os[3] != areas * len)
         return;
 
     int interior[7] = {tq, mm1, sm, ta, mm2, to, scale_node};
@@ -315,13 +314,15 @@ lk_status ox_map_area_attention(ox_ctx *c)
     lk_status st = ox_param_ints(c, 1, "shape", os, 4, &n);
     if (st)
         return st;
+    if (n != 4)
+        return ox_fail(c, LK_ERR_UNSUPPORTED, "area attention: the output shape has %d dims", n);
     lk_params_init(LK_OP_AREA_ATTENTION, &p);
     p.area_attention = c->fuse_attn[c->node_index];
     if ((st = ox_lk(c, &c->vals[c->fuse_x[c->node_index]], &in)))
         return st;
     lk_graph_shape(c->g, in, &got);
     want = lk_shape4(os[0], 3 * os[1], os[2], os[3]);
-    if (n != 4 || !lk_shape_eq(&got, &want))
+    if (!lk_shape_eq(&got, &want))
         return ox_fail(c, LK_ERR_UNSUPPORTED, "area attention: qkv is %s, the chain expects %s "
                        "(lk_onnx_opts.no_fuse_attention loads it unfused)",
                        lk_shape_str(&got, a, sizeof a), lk_shape_str(&want, b, sizeof b));
