@@ -632,15 +632,20 @@ static void
 update_latency (GstLkDetect * self, gdouble ms)
 {
   GstClockTime lat;
+  gboolean post;
 
   self->mean_ms = self->frames_processed <= 1 ? ms :
       self->mean_ms + (ms - self->mean_ms) / 16.0;
   lat = (GstClockTime) (self->mean_ms * GST_MSECOND);
-  if (lat > self->reported_latency * 5 / 4 || lat < self->reported_latency * 3 / 4) {
+  GST_OBJECT_LOCK (self);
+  post = lat > self->reported_latency * 5 / 4
+      || lat < self->reported_latency * 3 / 4;
+  if (post)
     self->reported_latency = lat;
+  GST_OBJECT_UNLOCK (self);
+  if (post)
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_latency (GST_OBJECT (self)));
-  }
 }
 
 /* Finishes the oldest pending frame into *outbuf when it is ready (or
@@ -755,12 +760,12 @@ gst_lk_detect_query (GstBaseTransform * trans, GstPadDirection direction,
   if (!gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
     return FALSE;
   gst_query_parse_latency (query, &live, &min, &max);
-  GST_OBJECT_LOCK (self);
-  depth = max_outstanding (self->drop);
-  GST_OBJECT_UNLOCK (self);
   /* A frame leaves once its inference and the ones queued before it are
    * done. */
+  GST_OBJECT_LOCK (self);
+  depth = max_outstanding (self->drop);
   ours = self->reported_latency * depth;
+  GST_OBJECT_UNLOCK (self);
   min += ours;
   if (GST_CLOCK_TIME_IS_VALID (max))
     max += ours;
