@@ -62,7 +62,7 @@ class RoadData(torch.utils.data.Dataset):
     def fit(self, i):
         """Frame i resized to fit H x W; boxes scaled with it."""
         it = self.items[i]
-        img = it["img"]
+        img = cv2.imdecode(np.frombuffer(it["jpg"], np.uint8), cv2.IMREAD_COLOR)
         r = min(H / img.shape[0], W / img.shape[1])
         img = cv2.resize(img, (round(img.shape[1] * r), round(img.shape[0] * r)))
         boxes = it["boxes"].copy()
@@ -157,6 +157,8 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1, help="data loader processes")
+    ap.add_argument("--cache", default=os.path.join(common.WORK, "train_cache.pkl"))
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--max-iters", type=int, default=0, help="stop after this many iterations (timing)")
@@ -166,7 +168,7 @@ def main():
     torch.manual_seed(args.seed)
     random.seed(args.seed)
 
-    with open(os.path.join(common.WORK, "train_cache.pkl"), "rb") as fh:
+    with open(args.cache, "rb") as fh:
         data = RoadData(pickle.load(fh), args.seed)
     model = build(len(common.CLASSES))
     crit = detloss.DetectionLoss(model.nc, model.detect.reg_max, model.stride.tolist())
@@ -188,7 +190,7 @@ def main():
             return
         start, spent = ck["epoch"] + 1, ck["elapsed"]
         print(f"resumed after epoch {ck['epoch']}, {spent:.0f} s spent", flush=True)
-    loader = torch.utils.data.DataLoader(data, batch_size=args.batch, shuffle=True, num_workers=1,
+    loader = torch.utils.data.DataLoader(data, batch_size=args.batch, shuffle=True, num_workers=args.workers,
                                          collate_fn=collate, drop_last=True, persistent_workers=False,
                                          generator=torch.Generator().manual_seed(args.seed))
     per_epoch = len(loader)
