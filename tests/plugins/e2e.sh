@@ -189,6 +189,8 @@ errors)
     one_error "missing file" /nonexistent/clip.mp4 --model bad.onnx
     one_error "malformed model" "${clip:-x}" --model bad.onnx --json e.jsonl
     one_error "missing model" "${clip:-x}" --model /nonexistent/model.onnx
+    one_error "no such device" "$clip" --model "$yolox" --device no-such-gpu
+    grep -q "no Vulkan device" err.log || fail "missing device not named"
     one_error "unreachable URL" rtsp://127.0.0.1:9/stream --model "$yolox"
     # AV1 has no decoder in Debian's GStreamer 1.22 set (dav1d is in -bad).
     ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=10 -frames:v 5 -c:v libsvtav1 \
