@@ -277,6 +277,11 @@ static GstPadProbeReturn on_leave(GstPad *pad, GstPadProbeInfo *info, gpointer d
     (void)pad;
 
     g_mutex_lock(&st->lock);
+    if (st->stop_after && st->frames >= (guint64)st->stop_after) {
+        /* Frames already inside lkdetect when --frames was reached. */
+        g_mutex_unlock(&st->lock);
+        return GST_PAD_PROBE_DROP;
+    }
     if (!g_queue_is_empty(&st->entered)) {
         double ms = (now - (gint64)(intptr_t)g_queue_pop_head(&st->entered)) / 1000.0;
         g_array_append_val(st->latency_ms, ms);
