@@ -252,6 +252,43 @@ static void test_properties_mid_stream(void **state)
     g_ptr_array_unref(frames);
 }
 
+/* Thresholds and interval changed from another thread while frames
+ * stream: every frame still comes out once, in order, with its record. */
+static void test_property_stress(void **state)
+{
+    (void)state;
+    if (!have_assets())
+        skip();
+    GstCaps *caps;
+    GPtrArray *frames = decode(test1, "NV12", 1, &caps);
+    GstHarness *h = detector(yolox);
+    gst_harness_set_src_caps(h, caps);
+    GValue conf = G_VALUE_INIT, interval = G_VALUE_INIT;
+    g_value_init(&conf, G_TYPE_FLOAT);
+    g_value_set_float(&conf, 0.5f);
+    g_value_init(&interval, G_TYPE_UINT);
+    g_value_set_uint(&interval, 2);
+    GstHarnessThread *t1 = gst_harness_stress_property_start(h, "conf-threshold", &conf);
+    GstHarnessThread *t2 = gst_harness_stress_property_start(h, "interval", &interval);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(gst_harness_push(h, gst_buffer_ref(frames->pdata[0])), GST_FLOW_OK);
+    assert_true(gst_harness_push_event(h, gst_event_new_eos()));
+    for (int i = 0; i < 8; i++) {
+        GstBuffer *out = gst_harness_pull(h);
+        dets d;
+        LkFrameMeta *fm = read_frame(out, &d);
+        assert_non_null(fm);
+        assert_int_equal(fm->frame, i);
+        if (fm->skip == LK_SKIP_NONE)
+            expect_cars(&d, "stress");
+        gst_buffer_unref(out);
+    }
+    assert_true(gst_harness_stress_thread_stop(t1) > 0);
+    assert_true(gst_harness_stress_thread_stop(t2) > 0);
+    gst_harness_teardown(h);
+    g_ptr_array_unref(frames);
+}
+
 /* drop=newest: frames pushed while an inference runs pass at once, skipped
  * and counted; order and count are kept; EOS flushes the one in flight. */
 static void test_drop_newest(void **state)
@@ -436,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_properties_mid_stream),
+        cmocka_unit_test(test_property_stress),
         cmocka_unit_test(test_drop_newest),
         cmocka_unit_test(test_latency_query),
         cmocka_unit_test(test_refuses_other_formats),

@@ -188,6 +188,31 @@ static void test_foreign_roi(void **state)
     gst_harness_teardown(o.h);
 }
 
+/* Properties changed from another thread while frames stream. */
+static void test_property_stress(void **state)
+{
+    overlay o;
+    (void)state;
+
+    overlay_open(&o, "I420", 1280, 720);
+    GValue thick = G_VALUE_INIT, labels = G_VALUE_INIT;
+    g_value_init(&thick, G_TYPE_UINT);
+    g_value_set_uint(&thick, 5);
+    g_value_init(&labels, G_TYPE_BOOLEAN);
+    g_value_set_boolean(&labels, FALSE);
+    GstHarnessThread *t1 = gst_harness_stress_property_start(o.h, "thickness", &thick);
+    GstHarnessThread *t2 = gst_harness_stress_property_start(o.h, "show-labels", &labels);
+    for (int i = 0; i < 100; i++) {
+        GstBuffer *b = overlay_run(&o, 0.25, 0.25, 0.5, 0.5);
+        expect_px(&o, b, 480, 181, car_rgb);
+        expect_px(&o, b, 4, 4, black);
+        gst_buffer_unref(b);
+    }
+    assert_true(gst_harness_stress_thread_stop(t1) > 0);
+    assert_true(gst_harness_stress_thread_stop(t2) > 0);
+    gst_harness_teardown(o.h);
+}
+
 static void test_refuses_other_formats(void **state)
 {
     (void)state;
@@ -214,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_properties_mid_stream),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_foreign_roi),
+        cmocka_unit_test(test_property_stress),
         cmocka_unit_test(test_refuses_other_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
