@@ -21,6 +21,11 @@ Outputs:
                  640x640, 5040 at 384x640). No objectness.
   model.decode(raw) turns the training maps into the export layout.
 
+Custom scales: the attention stages need A2C2f hidden widths (half the
+stage width) that are multiples of 32, i.e. P4 and P5 widths of at least
+64 after scaling (width=0.125 gives 64 at P4 and 128 at P5); other stages
+take any multiple of 8.
+
 The input height and width must be multiples of 32, and at P4 (stride 16)
 the height must split into the 4 attention areas (H/16 divisible by 4, i.e.
 H a multiple of 64 when that backbone stage uses area attention).
@@ -177,7 +182,7 @@ class A2C2f(nn.Module):
     def __init__(self, c1, c2, n=1, a2=True, area=1, residual=False, mlp_ratio=2.0, e=0.5):
         super().__init__()
         c_ = int(c2 * e)
-        if c_ % 32:
+        if a2 and c_ % 32:  # only the attention needs whole heads of 32
             raise ValueError(f'A2C2f: hidden width {c_} is not a multiple of the head dim 32')
         self.cv1 = Conv(c1, c_)
         self.cv2 = Conv((1 + n) * c_, c2)
