@@ -3,8 +3,11 @@
  * token counts that fill neither a key tile nor a query tile, one token
  * per area, several batches and head dims, large scores that overflow
  * exp() without the running max; the reference against hand-computed
- * values; FLOPs; the parameter and shape errors. */
+ * values and against the unfused chain of engine ops that YOLOv12's ONNX
+ * export spells (Reshape, Transpose, Split, MatMul, Mul, Softmax, MatMul,
+ * Transpose, Reshape); FLOPs; the parameter and shape errors. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -109,6 +112,101 @@ static void test_area_attention_reference(void **state)
     lkt_expect_reference(&c, &s, want);
 }
 
+static lk_tensor add1(lk_graph *g, lk_op op, const lk_params *p, lk_tensor x)
+{
+    lk_tensor y;
+    lk_msg msg = {{0}};
+    if (lk_graph_add(g, op, p, NULL, &x, 1, &y, 1, &msg))
+        fail_msg("%s: %s", lk_op_name(op), msg.text);
+    return y;
+}
+
+/* The attention as the ONNX export spells it, from qkv x [1, 3·nh·d, h, w]. */
+static lk_tensor unfused_chain(lk_graph *g, lk_tensor x, int nh, int d, int areas, int64_t h,
+                               int64_t w, float scale)
+{
+    static const int swap[5] = {0, 1, 2, 4, 3};
+    lk_params p;
+    lk_tensor qkv[3], t, sc, y;
+    lk_msg msg = {{0}};
+    lk_shape one = {0, {0}};
+    lk_params_init(LK_OP_RESHAPE, &p);
+    p.reshape.shape = lk_shape_make(5, (const int64_t[]){1, nh, 3 * d, areas, h * w / areas});
+    t = add1(g, LK_OP_RESHAPE, &p, x);
+    lk_params_init(LK_OP_TRANSPOSE, &p);
+    memcpy(p.transpose.perm, (const int[]){0, 3, 1, 2, 4}, 5 * sizeof(int));
+    t = add1(g, LK_OP_TRANSPOSE, &p, t);
+    lk_params_init(LK_OP_SPLIT, &p);
+    p.split.axis = 3;
+    p.split.n = 3;
+    p.split.sizes[0] = p.split.sizes[1] = p.split.sizes[2] = d;
+    assert_int_equal(lk_graph_add(g, LK_OP_SPLIT, &p, NULL, &t, 1, qkv, 3, &msg), LK_OK);
+    lk_params_init(LK_OP_TRANSPOSE, &p);
+    memcpy(p.transpose.perm, swap, sizeof swap);
+    t = add1(g, LK_OP_TRANSPOSE, &p, qkv[0]);
+    lk_params_init(LK_OP_MATMUL, &p);
+    lk_tensor mm[2] = {t, qkv[1]};
+    assert_int_equal(lk_graph_add(g, LK_OP_MATMUL, &p, NULL, mm, 2, &t, 1, &msg), LK_OK);
+    assert_int_equal(lk_graph_constant(g, "scale", &one, &scale, &sc, &msg), LK_OK);
+    lk_params_init(LK_OP_BINARY, &p);
+    p.binary.kind = LK_BIN_MUL;
+    lk_tensor mu[2] = {t, sc};
+    assert_int_equal(lk_graph_add(g, LK_OP_BINARY, &p, NULL, mu, 2, &t, 1, &msg), LK_OK);
+    lk_params_init(LK_OP_SOFTMAX, &p);
+    t = add1(g, LK_OP_SOFTMAX, &p, t);
+    lk_params_init(LK_OP_TRANSPOSE, &p);
+    memcpy(p.transpose.perm, swap, sizeof swap);
+    t = add1(g, LK_OP_TRANSPOSE, &p, t);
+    lk_params_init(LK_OP_MATMUL, &p);
+    lk_tensor pv[2] = {qkv[2], t};
+    assert_int_equal(lk_graph_add(g, LK_OP_MATMUL, &p, NULL, pv, 2, &t, 1, &msg), LK_OK);
+    lk_params_init(LK_OP_TRANSPOSE, &p);
+    memcpy(p.transpose.perm, (const int[]){0, 2, 3, 1, 4}, 5 * sizeof(int));
+    t = add1(g, LK_OP_TRANSPOSE, &p, t);
+    lk_params_init(LK_OP_RESHAPE, &p);
+    p.reshape.shape = lk_shape4(1, (int64_t)nh * d, h, w);
+    y = add1(g, LK_OP_RESHAPE, &p, t);
+    return y;
+}
+
+static void test_area_attention_matches_chain(void **state)
+{
+    (void)state;
+    const struct { int nh, d, areas; int64_t h, w; } cases[] = {
+        {2, 32, 4, 8, 10}, {3, 8, 1, 5, 7}, {1, 4, 3, 6, 5},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lkt_case c = attn_case(1, cases[k].nh, cases[k].d, cases[k].areas, cases[k].h, cases[k].w);
+        float scale = c.p.area_attention.scale;
+        lk_graph *g = NULL;
+        lk_msg msg = {{0}};
+        lk_tensor x, y[2];
+        assert_int_equal(lk_graph_new(&g, &msg), LK_OK);
+        assert_int_equal(lk_graph_input(g, "qkv", &c.in[0], &x, &msg), LK_OK);
+        assert_int_equal(lk_graph_add(g, LK_OP_AREA_ATTENTION, &c.p, "fused", &x, 1, &y[0], 1,
+                                      &msg), LK_OK);
+        y[1] = unfused_chain(g, x, cases[k].nh, cases[k].d, cases[k].areas, cases[k].h,
+                             cases[k].w, scale);
+        assert_int_equal(lk_graph_output(g, y[0], &msg), LK_OK);
+        assert_int_equal(lk_graph_output(g, y[1], &msg), LK_OK);
+        size_t n_in = (size_t)lk_shape_numel(&c.in[0]);
+        size_t n_out = n_in / 3;
+        float *in = malloc(n_in * sizeof *in), *out[2] = {malloc(n_out * sizeof(float)),
+                                                          malloc(n_out * sizeof(float))};
+        assert_true(in && out[0] && out[1]);
+        lkt_fill(in, n_in, -2.0f, 2.0f);
+        const float *ins[1] = {in};
+        assert_int_equal(lk_graph_run_reference(g, ins, out, &msg), LK_OK);
+        double err = lkt_error(out[0], out[1], n_out);
+        if (!(err <= 1e-5))
+            fail_msg("case %zu: fused reference vs the unfused chain: error %.3g", k, err);
+        free(in);
+        free(out[0]);
+        free(out[1]);
+        lk_graph_free(g);
+    }
+}
+
 static void test_area_attention_flops(void **state)
 {
     (void)state;
@@ -149,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_area_attention_wide_heads),
         cmocka_unit_test(test_area_attention_large_scores),
         cmocka_unit_test(test_area_attention_reference),
+        cmocka_unit_test(test_area_attention_matches_chain),
         cmocka_unit_test(test_area_attention_flops),
         cmocka_unit_test(test_area_attention_errors),
     };
