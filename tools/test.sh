@@ -26,5 +26,5 @@ fi
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --print-errorlogs --suite engine --num-processes 2 --logbase asan
 
-echo "== ONNX loader fuzzing"
+echo "== model loader fuzzing (ONNX, darknet)"
 tools/fuzz-ci.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Per-frame detector benchmark: Lookout beside OpenCV DNN (CPU) and PyTorch (CPU).
 
-For YOLOX-Nano, FastestDet (../shared/assets/models) and YOLOv12-N (our own
+For YOLOX-Nano, FastestDet, Yolo-Fastest 1.1 (../shared/assets/models) and YOLOv12-N (our own
 definition, tools/yolov12, seeded random weights, exported here at 640x640)
 it runs, in one go on one road frame:
   - Lookout: `lookout bench --model M --image F.ppm`, which reports the
@@ -111,6 +111,25 @@ class FastestDet:
         return nms(b, score[m], cls[m])
 
 
+class YoloFastest:
+    """Darknet Yolo-Fastest 1.1: RGB /255 stretch to 320, two [yolo] heads,
+    decoded by OpenCV's region layers (their outputs are the decoded rows)."""
+    size = 320
+
+    def pre(self, img):
+        self.hw = img.shape[:2]
+        return cv2.dnn.blobFromImage(img, 1 / 255.0, (self.size, self.size), swapRB=True)
+
+    def post(self, outs, thr=0.25):
+        rows = np.concatenate([o.reshape(-1, o.shape[-1]) for o in outs])
+        cls = rows[:, 5:].argmax(1)
+        score = rows[np.arange(len(rows)), 5 + cls]
+        m = score > thr
+        c = rows[m, :2] * self.hw[::-1]
+        wh = rows[m, 2:4] * self.hw[::-1]
+        return nms(np.concatenate((c - wh / 2, c + wh / 2), 1), score[m], cls[m])
+
+
 class Ultralytics:
     """Ultralytics export layout [1, 4+C, N], centred letterbox, RGB /255."""
     size = 640
@@ -137,15 +156,20 @@ class Ultralytics:
 
 
 def opencv_row(path, proc, img, runs):
-    net = cv2.dnn.readNetFromONNX(path)
+    if path.endswith('.cfg'):
+        net = cv2.dnn.readNetFromDarknet(path, path[:-4] + '.weights')
+        names = net.getUnconnectedOutLayersNames()
+    else:
+        net = cv2.dnn.readNetFromONNX(path)
+        names = None
     blob = proc.pre(img)
     net.setInput(blob)
-    out = net.forward()
+    out = net.forward(names) if names else net.forward()
     pre = timed(lambda: proc.pre(img), runs)
 
     def forward():
         net.setInput(blob)
-        return net.forward()
+        return net.forward(names) if names else net.forward()
     fwd = timed(forward, runs)
     post = timed(lambda: proc.post(out), runs)
     return pre, fwd, post
@@ -189,6 +213,7 @@ def main():
         models = [
             ('YOLOX-Nano 416', os.path.join(SHARED, 'assets/models/yolox_nano/yolox_nano.onnx'), Yolox()),
             ('FastestDet 352', os.path.join(SHARED, 'assets/models/fastestdet/FastestDet.onnx'), FastestDet()),
+            ('Yolo-Fastest 320', os.path.join(SHARED, 'assets/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg'), YoloFastest()),
             ('YOLOv12-N 640', v12_path, Ultralytics()),
         ]
         rows, device = [], ''
