@@ -5,6 +5,9 @@
 // cv2.INTER_AREA's pixel-area weights when shrinking), converting each tap
 // to RGB; outside it writes the pad value; then channel order and a·v + b.
 // The frame arrives as 32-bit words (a wide tensor) at both precisions.
+// U8 != 0 resizes as cv2.resize does on uint8 images instead, from the
+// C side's coefficient table (engine/ops/preprocess.c: u8_table), in
+// integers or exactly ordered float, rounded to 8 bits.
 // Coordinates are `precise` so they round exactly like the C reference.
 #include "common.glsl"
 
@@ -26,11 +29,19 @@ layout(constant_id = 12) const float RV = 0.0;
 layout(constant_id = 13) const float GU = 0.0;
 layout(constant_id = 14) const float GV = 0.0;
 layout(constant_id = 15) const float BU = 0.0;
+layout(constant_id = 16) const uint U8 = 0;     // 0 float, 1 two-tap, 2 area, 3 box
+layout(constant_id = 17) const int IY0 = 16;    // U8 YUV: {y0, cy, rv, gu, gv, bu},
+layout(constant_id = 18) const int ICY = 0;     // 20 fraction bits (cv2.cvtColor's)
+layout(constant_id = 19) const int IRV = 0;
+layout(constant_id = 20) const int IGU = 0;
+layout(constant_id = 21) const int IGV = 0;
+layout(constant_id = 22) const int IBU = 0;
 
 const uint F_RGB = 0, F_BGR = 1, F_RGBA = 2, F_BGRX = 3, F_NV12 = 4;
 
 layout(std430, binding = 0) readonly buffer R { uint raw[]; };
 layout(std430, binding = 1) writeonly buffer Y { SFLOAT y[]; };
+layout(std430, binding = 2) readonly buffer T { int tab[]; };
 
 layout(push_constant) uniform Push {
     int src_w, src_h;
@@ -145,13 +156,79 @@ vec3 sample_box(int dx, int dy)
     return (1.0 - fy) * r0 + fy * r1;
 }
 
+uint byte8(uint i)
+{
+    return (raw[i >> 2] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+ivec3 rgb8_at(int x, int yy)
+{
+    uint ux = uint(x), uy = uint(yy);
+    if (FORMAT <= F_BGRX) {
+        uint i = off0 + uy * st0 + ux * (FORMAT <= F_BGR ? 3u : 4u);
+        ivec3 c = ivec3(byte8(i), byte8(i + 1u), byte8(i + 2u));
+        return (FORMAT == F_BGR || FORMAT == F_BGRX) ? c.zyx : c;
+    }
+    int l = int(byte8(off0 + uy * st0 + ux)), u, v;
+    uint cx = ux / 2u, cy = uy / 2u;
+    if (FORMAT == F_NV12) {
+        u = int(byte8(off1 + cy * st1 + 2u * cx));
+        v = int(byte8(off1 + cy * st1 + 2u * cx + 1u));
+    } else {
+        u = int(byte8(off1 + cy * st1 + cx));
+        v = int(byte8(off2 + cy * st2 + cx));
+    }
+    int k = max(l - IY0, 0) * ICY + (1 << 19);
+    u -= 128;
+    v -= 128;
+    ivec3 c = ivec3(k + IRV * v, k - IGU * u - IGV * v, k + IBU * u);
+    return clamp(c, 0, (256 << 20) - 1) >> 20;
+}
+
+vec3 sample8(int dx, int dy)
+{
+    int ty0 = tab[0];
+    if (U8 == 1) {
+        int x = 2 + 4 * dx, y = ty0 + 4 * dy;
+        int s0 = tab[x], s1 = tab[x + 1], a0 = tab[x + 2], a1 = tab[x + 3];
+        ivec3 h0 = rgb8_at(s0, tab[y]) * a0 + rgb8_at(s1, tab[y]) * a1;
+        ivec3 h1 = rgb8_at(s0, tab[y + 1]) * a0 + rgb8_at(s1, tab[y + 1]) * a1;
+        // OpenCV's SIMD rounding (16-bit high products).
+        ivec3 v = ((((h0 >> 4) * tab[y + 2]) >> 16) + (((h1 >> 4) * tab[y + 3]) >> 16) + 2) >> 2;
+        return vec3(min(v, 255));
+    }
+    if (U8 == 3) {
+        int kx = src_w / box_w, ky = src_h / box_h;
+        ivec3 sum = ivec3(0);
+        for (int j = dy * ky; j < (dy + 1) * ky; j++)
+            for (int i = dx * kx; i < (dx + 1) * kx; i++)
+                sum += rgb8_at(i, j);
+        // 2×2 is OpenCV's SIMD (round half up), the rest float, half to even.
+        if (kx == 2 && ky == 2)
+            return vec3((sum + 2) >> 2);
+        precise vec3 m = vec3(sum) * intBitsToFloat(tab[1]);
+        return roundEven(m);
+    }
+    int x = 2 + 3 * dx, y = ty0 + 3 * dy;
+    precise vec3 acc = vec3(0.0);
+    for (int j = 0; j < tab[y + 1]; j++) {
+        precise vec3 row = vec3(0.0);
+        for (int i = 0; i < tab[x + 1]; i++)
+            row += vec3(rgb8_at(tab[x] + i, tab[y] + j)) * intBitsToFloat(tab[tab[x + 2] + i]);
+        acc += intBitsToFloat(tab[tab[y + 2] + j]) * row;
+    }
+    return clamp(roundEven(acc), 0.0, 255.0);
+}
+
 void main()
 {
     int ox = int(gl_GlobalInvocationID.x), oy = int(gl_GlobalInvocationID.y);
     if (ox >= dst_w || oy >= dst_h)
         return;
     int dx = ox - box_x, dy = oy - box_y;
-    vec3 v = (dx >= 0 && dx < box_w && dy >= 0 && dy < box_h) ? sample_box(dx, dy) : vec3(PAD);
+    vec3 v = vec3(PAD);
+    if (dx >= 0 && dx < box_w && dy >= 0 && dy < box_h)
+        v = U8 != 0 ? sample8(dx, dy) : sample_box(dx, dy);
     if (BGR != 0)
         v = v.zyx;
     uint plane = uint(dst_w * dst_h), o = uint(oy * dst_w + ox);

@@ -406,6 +406,11 @@ typedef struct lk_preprocess_params {
     float mean[3], std[3];   /* per output channel; default 0 and 1 */
     float pad;               /* letterbox fill, 0..255 scale (default 114) */
     int bt709, full_range;   /* YUV matrix and range */
+    int u8;                  /* 1: resize as cv2.resize does on uint8 images,
+                                bit for bit (fixed-point bilinear, area
+                                weights, results rounded to 0..255), YUV first
+                                converted to 8-bit RGB per pixel as
+                                cv2.cvtColor does; 0: float resize */
 } lk_preprocess_params;
 
 /* The box {x, y, w, h} of the network input that the frame is resized
