@@ -1,5 +1,6 @@
-/* lookout detect IMAGE --model M [--json]: runs a detector on one image and
- * prints its detections, for people and for other tools. PPM (P6) is read
+/* lookout detect IMAGE [--model M] [--json]: runs a detector (by default the
+ * built-in model) on one image and prints its detections, for people and
+ * for other tools. PPM (P6) is read
  * directly; any other image goes through ffmpeg (`ffmpeg -i IMAGE -f
  * image2pipe -c:v ppm -`), which must then be on PATH. */
 #include <stdio.h>
@@ -92,9 +93,11 @@ static int load_image(const char *path, image *im, char *err, size_t cap)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: lookout detect IMAGE --model MODEL [options]\n"
+            "usage: lookout detect IMAGE [--model MODEL] [options]\n"
             "  IMAGE             a PPM (P6), or any image ffmpeg decodes (JPEG, PNG, ...)\n"
             "  --model PATH      .onnx, or a darknet .cfg with its .weights beside it\n"
+            "                    (default: the built-in model, " LK_MODEL_INSTALLED "\n"
+            "                    or " LK_MODEL_SOURCE ")\n"
             "  --json            one JSON object instead of text\n"
             "  --score T         score threshold (default 0.25)\n"
             "  --iou T           NMS IoU threshold (default 0.45)\n"
@@ -200,9 +203,24 @@ int cmd_detect(int argc, char **argv)
         }
         i += takes;
     }
-    if (!image_path || !model) {
+    if (!image_path) {
         usage(stderr);
         return 2;
+    }
+    if (!model) {
+        static const char *const builtin[] = {LK_MODEL_INSTALLED, LK_MODEL_SOURCE};
+        for (int i = 0; i < 2 && !model; i++) {
+            FILE *f = fopen(builtin[i], "rb");
+            if (f) {
+                fclose(f);
+                model = builtin[i];
+            }
+        }
+        if (!model) {
+            fprintf(stderr, "lookout detect: no --model given and the built-in model is not "
+                    "installed (looked for %s and %s)\n", LK_MODEL_INSTALLED, LK_MODEL_SOURCE);
+            return 1;
+        }
     }
     o.classes = n_classes ? classes : NULL;
     o.n_classes = n_classes;
