@@ -52,31 +52,34 @@ layout(push_constant) uniform Push {
     float sx, sy;   // source pixels per box pixel
 };
 
-float byte_at(uint i)
+uint byte_at(uint i)
 {
-    return float((raw[i >> 2] >> ((i & 3u) * 8u)) & 0xffu);
+    return (raw[i >> 2] >> ((i & 3u) * 8u)) & 0xffu;
 }
 
-vec3 rgb_at(int x, int yy)
+// The bytes of pixel (x, y): R, G, B of a packed frame or Y, U, V of a
+// 4:2:0 one, chroma from its 2×2 block.
+ivec3 pixel_at(int x, int yy)
 {
     uint ux = uint(x), uy = uint(yy);
     if (FORMAT <= F_BGRX) {
         uint i = off0 + uy * st0 + ux * (FORMAT <= F_BGR ? 3u : 4u);
-        vec3 c = vec3(byte_at(i), byte_at(i + 1u), byte_at(i + 2u));
+        ivec3 c = ivec3(byte_at(i), byte_at(i + 1u), byte_at(i + 2u));
         return (FORMAT == F_BGR || FORMAT == F_BGRX) ? c.zyx : c;
     }
-    float l = byte_at(off0 + uy * st0 + ux), u, v;
-    uint cx = ux / 2u, cy = uy / 2u;
-    if (FORMAT == F_NV12) {
-        u = byte_at(off1 + cy * st1 + 2u * cx);
-        v = byte_at(off1 + cy * st1 + 2u * cx + 1u);
-    } else {
-        u = byte_at(off1 + cy * st1 + cx);
-        v = byte_at(off2 + cy * st2 + cx);
-    }
-    precise float k = KY * (l - Y0);
-    u -= 128.0;
-    v -= 128.0;
+    uint cx = ux / 2u, cy = uy / 2u, l = byte_at(off0 + uy * st0 + ux);
+    if (FORMAT == F_NV12)
+        return ivec3(l, byte_at(off1 + cy * st1 + 2u * cx), byte_at(off1 + cy * st1 + 2u * cx + 1u));
+    return ivec3(l, byte_at(off1 + cy * st1 + cx), byte_at(off2 + cy * st2 + cx));
+}
+
+vec3 rgb_at(int x, int yy)
+{
+    ivec3 q = pixel_at(x, yy);
+    if (FORMAT <= F_BGRX)
+        return vec3(q);
+    precise float k = KY * (float(q.x) - Y0);
+    float u = float(q.y) - 128.0, v = float(q.z) - 128.0;
     precise float r = k + RV * v;
     precise float g = k - GU * u - GV * v;
     precise float b = k + BU * u;
@@ -156,31 +159,13 @@ vec3 sample_box(int dx, int dy)
     return (1.0 - fy) * r0 + fy * r1;
 }
 
-uint byte8(uint i)
-{
-    return (raw[i >> 2] >> ((i & 3u) * 8u)) & 0xffu;
-}
-
+// As rgb_at on 8 bits; YUV in cv2.cvtColor's fixed point.
 ivec3 rgb8_at(int x, int yy)
 {
-    uint ux = uint(x), uy = uint(yy);
-    if (FORMAT <= F_BGRX) {
-        uint i = off0 + uy * st0 + ux * (FORMAT <= F_BGR ? 3u : 4u);
-        ivec3 c = ivec3(byte8(i), byte8(i + 1u), byte8(i + 2u));
-        return (FORMAT == F_BGR || FORMAT == F_BGRX) ? c.zyx : c;
-    }
-    int l = int(byte8(off0 + uy * st0 + ux)), u, v;
-    uint cx = ux / 2u, cy = uy / 2u;
-    if (FORMAT == F_NV12) {
-        u = int(byte8(off1 + cy * st1 + 2u * cx));
-        v = int(byte8(off1 + cy * st1 + 2u * cx + 1u));
-    } else {
-        u = int(byte8(off1 + cy * st1 + cx));
-        v = int(byte8(off2 + cy * st2 + cx));
-    }
-    int k = max(l - IY0, 0) * ICY + (1 << 19);
-    u -= 128;
-    v -= 128;
+    ivec3 q = pixel_at(x, yy);
+    if (FORMAT <= F_BGRX)
+        return q;
+    int k = max(q.x - IY0, 0) * ICY + (1 << 19), u = q.y - 128, v = q.z - 128;
     ivec3 c = ivec3(k + IRV * v, k - IGU * u - IGV * v, k + IBU * u);
     return clamp(c, 0, (256 << 20) - 1) >> 20;
 }

@@ -257,6 +257,9 @@ static void frame_params(const lk_detector *d, const lk_frame *f, lk_preprocess_
     memcpy(p->mean, d->m.mean, sizeof p->mean);
     memcpy(p->std, d->m.std, sizeof p->std);
     p->pad = d->m.pad;
+    /* Every family's published pipeline resizes the 8-bit frame with
+     * cv2.resize (blobFromImage too), so its rounding is part of the model. */
+    p->u8 = 1;
     p->bt709 = f->bt709 != 0;
     p->full_range = f->full_range != 0;
 }

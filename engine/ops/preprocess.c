@@ -173,38 +173,44 @@ static lk_status preprocess_infer(const lk_node *n, const lk_shape *in, lk_shape
 
 /* ---------------------------------------------------------- reference */
 
+/* The bytes of pixel (x, y): q = {R, G, B} of a packed frame (returns
+ * 1) or {Y, U, V} of a 4:2:0 one, chroma from its 2×2 block (returns 0). */
+static int pixel_at(const lk_preprocess_params *p, const uint8_t *b, int x, int y, int q[3])
+{
+    const int64_t *o = p->offset, *s = p->stride;
+    if (p->format <= LK_PIXEL_BGRX) {
+        int bpp = p->format <= LK_PIXEL_BGR ? 3 : 4;
+        int swap = p->format == LK_PIXEL_BGR || p->format == LK_PIXEL_BGRX;
+        const uint8_t *px = b + o[0] + y * s[0] + (int64_t)x * bpp;
+        for (int ch = 0; ch < 3; ch++)
+            q[ch] = px[swap ? 2 - ch : ch];
+        return 1;
+    }
+    int cx = x / 2, cy = y / 2;
+    q[0] = b[o[0] + y * s[0] + x];
+    if (p->format == LK_PIXEL_NV12) {
+        q[1] = b[o[1] + cy * s[1] + 2 * cx];
+        q[2] = b[o[1] + cy * s[1] + 2 * cx + 1];
+    } else {
+        q[1] = b[o[1] + cy * s[1] + cx];
+        q[2] = b[o[2] + cy * s[2] + cx];
+    }
+    return 0;
+}
+
+/* Channel ch (0 R, 1 G, 2 B) of pixel (x, y) on 0..255, YUV converted in float. */
 static float rgb_at(const lk_preprocess_params *p, const consts *c, const uint8_t *b, int x, int y,
                     int ch)
 {
-    const int64_t *o = p->offset, *s = p->stride;
-    switch (p->format) {
-    case LK_PIXEL_RGB:
-    case LK_PIXEL_BGR:
-    case LK_PIXEL_RGBA:
-    case LK_PIXEL_BGRX: {
-        int bpp = p->format <= LK_PIXEL_BGR ? 3 : 4;
-        int swap = p->format == LK_PIXEL_BGR || p->format == LK_PIXEL_BGRX;
-        return b[o[0] + y * s[0] + (int64_t)x * bpp + (swap ? 2 - ch : ch)];
-    }
-    default: {
-        float Y = b[o[0] + y * s[0] + x], U, V;
-        int cx = x / 2, cy = y / 2;
-        if (p->format == LK_PIXEL_NV12) {
-            U = b[o[1] + cy * s[1] + 2 * cx];
-            V = b[o[1] + cy * s[1] + 2 * cx + 1];
-        } else {
-            U = b[o[1] + cy * s[1] + cx];
-            V = b[o[2] + cy * s[2] + cx];
-        }
-        float yy = c->yuv[0] * (Y - c->yuv[1]);
-        U -= 128.0f;
-        V -= 128.0f;
-        float v = ch == 0 ? yy + c->yuv[2] * V
-                : ch == 1 ? yy - c->yuv[3] * U - c->yuv[4] * V
-                          : yy + c->yuv[5] * U;
-        return v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
-    }
-    }
+    int q[3];
+    if (pixel_at(p, b, x, y, q))
+        return (float)q[ch];
+    float yy = c->yuv[0] * ((float)q[0] - c->yuv[1]), U = (float)q[1] - 128.0f,
+          V = (float)q[2] - 128.0f;
+    float v = ch == 0 ? yy + c->yuv[2] * V
+            : ch == 1 ? yy - c->yuv[3] * U - c->yuv[4] * V
+                      : yy + c->yuv[5] * U;
+    return v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
 }
 
 /* Two-tap position along one axis (cv2's resize coefficient tables):
@@ -290,24 +296,12 @@ static float sample(const lk_preprocess_params *p, const consts *c, const uint8_
 static int rgb8_at(const lk_preprocess_params *p, const consts *c, const uint8_t *b, int x, int y,
                    int ch)
 {
-    const int64_t *o = p->offset, *s = p->stride;
-    if (p->format <= LK_PIXEL_BGRX) {
-        int bpp = p->format <= LK_PIXEL_BGR ? 3 : 4;
-        int swap = p->format == LK_PIXEL_BGR || p->format == LK_PIXEL_BGRX;
-        return b[o[0] + y * s[0] + (int64_t)x * bpp + (swap ? 2 - ch : ch)];
-    }
-    int Y = b[o[0] + y * s[0] + x], U, V, cx = x / 2, cy = y / 2;
-    if (p->format == LK_PIXEL_NV12) {
-        U = b[o[1] + cy * s[1] + 2 * cx];
-        V = b[o[1] + cy * s[1] + 2 * cx + 1];
-    } else {
-        U = b[o[1] + cy * s[1] + cx];
-        V = b[o[2] + cy * s[2] + cx];
-    }
+    int q[3];
+    if (pixel_at(p, b, x, y, q))
+        return q[ch];
     const int *k = c->yuv8;
-    int v = (Y > k[0] ? Y - k[0] : 0) * k[1] + (1 << 19);
-    U -= 128;
-    V -= 128;
+    int U = q[1] - 128, V = q[2] - 128;
+    int v = (q[0] > k[0] ? q[0] - k[0] : 0) * k[1] + (1 << 19);
     v += ch == 0 ? k[2] * V : ch == 1 ? -k[3] * U - k[4] * V : k[5] * U;
     return v < 0 ? 0 : v >= 256 << 20 ? 255 : v >> 20;
 }
