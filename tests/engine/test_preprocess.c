@@ -1,9 +1,12 @@
 /* preprocess: the reference against hand-computed values (cv2.resize
  * INTER_LINEAR / INTER_AREA results for small rows, BT.601/709 colours,
  * letterbox placement) and against OpenCV's pipeline of each detector
- * family (tools/reference/preprocess_cv2.py); the GPU kernel against the
- * reference for every pixel format × fit × interpolation on random frames
- * of odd sizes with padded strides and gaps between planes, fp32 and fp16. */
+ * family (tools/reference/preprocess_cv2.py: float resize within float
+ * precision; the u8 path bit for bit against cv2 on uint8 images, random
+ * and real road frames); the GPU kernel against the reference for every
+ * pixel format × fit × interpolation × path on random frames of odd sizes
+ * with padded strides and gaps between planes, fp32 (u8: bit for bit) and
+ * fp16. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
