@@ -459,8 +459,11 @@ static void test_opencv_pipelines(void **state)
     fclose(fi);
     if (n_case - n_real < 39)
         fail_msg("%s: %d synthetic cases, expected 39", index, n_case - n_real);
-    if (!n_real)
+    if (!n_real) {
         print_message("no real frames (the script found no shared footage)\n");
+        if (ci && !strcmp(ci, "true"))
+            fail_msg("CI=true requires the real frames (../shared/assets/footage)");
+    }
 }
 
 static void expect_refused(const lk_preprocess_params *p, size_t n_bytes, lk_status want,
