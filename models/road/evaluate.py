@@ -58,7 +58,7 @@ class RoadModel:
     def __init__(self):
         self.model = build(len(common.CLASSES))
         self.model.load_state_dict(torch.load(os.path.join(common.HERE, "lookout-road.pt")))
-        self.model.eval()
+        self.model.eval().fuse()
 
     def __call__(self, img):
         canvas, r, (dx, dy) = common.letterbox(img, common.INPUT_H, common.INPUT_W, center=True)
@@ -210,18 +210,25 @@ def strip(tiles, height=270):
     return np.vstack(rows)
 
 
-def bench(lookout, frame, runs):
-    """lookout bench --model for YOLOX-Nano and the road model on one frame."""
-    out = {}
+def bench(lookout, frame, runs, rounds=3):
+    """lookout bench --model for YOLOX-Nano and the road model on one frame,
+    alternating so both see the same machine load. Returns per model the
+    list of (net ms, total ms), one per round."""
+    models = (("YOLOX-Nano (416x416)", os.path.join(common.ASSETS, "models/yolox_nano/yolox_nano.onnx")),
+              ("lookout-road (192x352)", os.path.join(common.HERE, "lookout-road.onnx")))
+    out = {name: [] for name, _ in models}
     with tempfile.TemporaryDirectory() as tmp:
         ppm = os.path.join(tmp, "frame.ppm")
         cv2.imwrite(ppm, frame)
-        for name, path in (("YOLOX-Nano (416x416)",
-                            os.path.join(common.ASSETS, "models/yolox_nano/yolox_nano.onnx")),
-                           ("lookout-road (192x352)", os.path.join(common.HERE, "lookout-road.onnx"))):
-            res = subprocess.run([lookout, "bench", "--model", path, "--image", ppm, "--runs", str(runs)],
-                                 capture_output=True, text=True)
-            out[name] = (res.stdout + res.stderr).strip()
+        for _ in range(rounds):
+            for name, path in models:
+                res = subprocess.run([lookout, "bench", "--model", path, "--image", ppm,
+                                      "--runs", str(runs)], capture_output=True, text=True)
+                line = [ln for ln in res.stdout.splitlines() if ln.startswith("BENCH ")]
+                if res.returncode or not line:
+                    raise SystemExit(f"lookout bench failed for {path}:\n{res.stdout}{res.stderr}")
+                kv = dict(f.split("=") for f in line[0].split()[1:])
+                out[name].append((float(kv["net"]), float(kv["total"])))
     return out
 
 
@@ -230,8 +237,10 @@ def main():
     ap.add_argument("--lookout", help="lookout binary for the latency comparison")
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
-    cv2.setNumThreads(2)
-    torch.set_num_threads(2)
+    # one thread each: on a busy machine, thread pools waiting on each other
+    # cost more than they gain for models this small
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
     labels = common.load_labels()
     models = [RoadModel(), FastestDet(), YoloFastest()]
     cache = {}
@@ -263,6 +272,8 @@ def main():
             bench_frame = img
         seen[group] += 1
         n += 1
+        if n % 100 == 0:
+            print(f"{n} frames", file=sys.stderr, flush=True)
     if fresh:
         with open(BASELINE_CACHE, "wb") as fh:
             pickle.dump(cache, fh)
@@ -290,10 +301,16 @@ def main():
     print(f"\nwrote {STRIP}")
 
     if args.lookout:
-        print(f"\nLookout latency, one held-out frame ({bench_frame.shape[1]}x{bench_frame.shape[0]}), "
-              f"{args.runs} runs each, same device, same run:")
-        for name, text in bench(args.lookout, bench_frame, args.runs).items():
-            print(f"--- {name}\n{text}")
+        print(f"\nLookout latency (`lookout bench --model`, median of {args.runs} runs per round, "
+              f"the two models alternating), one held-out frame "
+              f"({bench_frame.shape[1]}x{bench_frame.shape[0]}):\n")
+        res = bench(args.lookout, bench_frame, args.runs)
+        names = list(res)
+        print("| round | " + " | ".join(f"{n} net / total ms" for n in names) + " | speed-up (total) |")
+        print("|" + "---|" * (len(names) + 2))
+        for r in range(len(res[names[0]])):
+            cells = [f"{res[n][r][0]:.1f} / {res[n][r][1]:.1f}" for n in names]
+            print(f"| {r + 1} | " + " | ".join(cells) + f" | {res[names[0]][r][1] / res[names[1]][r][1]:.2f}x |")
 
 
 if __name__ == "__main__":
