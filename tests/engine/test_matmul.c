@@ -143,7 +143,11 @@ static void test_matmul_1d(void **state)
                   bmk[] = {2, 3, 11, 29};
     check(k, 1, kn, 2, 0);   /* [K] x [K,N] -> [N] */
     check(mk, 2, k, 1, 0);   /* [M,K] x [K] -> [M] */
-    check(k, 1, k, 1, 0);    /* [K] x [K] -> scalar */
+    /* [K] x [K] -> scalar, fp32 only: one output is one cancelling sum, so
+     * its error relative to itself is unbounded once the inputs are rounded
+     * to fp16 (the other shapes normalise by their largest output). */
+    lkt_case dot = mm_case(shape(1, k), shape(1, k));
+    lkt_check(&dot);
     check(k, 1, bkn, 3, 0);  /* [K] x [2,K,N] -> [2,N] */
     check(bmk, 4, k, 1, 1);  /* [2,3,M,K] x [K] -> [2,3,M] */
 
