@@ -9,37 +9,20 @@
 
 #include "cli.h"
 #include "lookout/detector.h"
+#include "ppm.h"
 
 #define MAX_CLASSES 256
 
 typedef struct image {
     int w, h;
-    unsigned char *rgb;
+    uint8_t *rgb;
 } image;
 
-/* Binary PPM (P6, maxval 255) from a stream; 0 on success. */
+/* One reader for the file and for ffmpeg's pipe. */
 static int read_ppm(FILE *f, image *im, char *err, size_t cap)
 {
-    int maxval = 0;
     im->rgb = NULL;
-    if (fscanf(f, "P6 %d %d %d", &im->w, &im->h, &maxval) != 3 || fgetc(f) == EOF) {
-        snprintf(err, cap, "not a binary PPM (P6)");
-        return -1;
-    }
-    if (maxval != 255 || im->w < 1 || im->h < 1 || im->w > 32768 || im->h > 32768) {
-        snprintf(err, cap, "PPM %dx%d with maxval %d (want 8-bit, at most 32768 each way)",
-                 im->w, im->h, maxval);
-        return -1;
-    }
-    size_t n = (size_t)im->w * (size_t)im->h * 3;
-    im->rgb = malloc(n);
-    if (!im->rgb || fread(im->rgb, 1, n, f) != n) {
-        snprintf(err, cap, im->rgb ? "PPM truncated" : "out of memory");
-        free(im->rgb);
-        im->rgb = NULL;
-        return -1;
-    }
-    return 0;
+    return ppm_read_stream(f, &im->rgb, &im->w, &im->h, err, cap);
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -27,39 +27,32 @@ static long header_int(FILE *f)
     return digits && (c == EOF || isspace(c)) ? v : -1;
 }
 
-int ppm_read(const char *path, uint8_t **rgb, int *width, int *height, char *err,
-             size_t err_cap)
+int ppm_read_stream(FILE *f, uint8_t **rgb, int *width, int *height,
+                    char *err, size_t err_cap)
 {
     uint8_t *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_cap, "%s: cannot open", path);
-        return -1;
-    }
     long w, h, maxval;
     if (fgetc(f) != 'P' || fgetc(f) != '6') {
-        snprintf(err, err_cap, "%s: not a binary PPM (P6)", path);
+        snprintf(err, err_cap, "not a binary PPM (P6)");
         goto fail;
     }
     w = header_int(f);
     h = header_int(f);
     maxval = header_int(f);
     if (w <= 0 || h <= 0 || w > 16384 || h > 16384 || maxval != 255) {
-        snprintf(err, err_cap, "%s: bad PPM header (size %ldx%ld, maxval %ld)", path, w, h,
-                 maxval);
+        snprintf(err, err_cap, "bad PPM header (size %ldx%ld, maxval %ld)", w, h, maxval);
         goto fail;
     }
     size_t n = (size_t)w * (size_t)h * 3;
     data = malloc(n);
     if (!data) {
-        snprintf(err, err_cap, "%s: out of memory", path);
+        snprintf(err, err_cap, "out of memory");
         goto fail;
     }
     if (fread(data, 1, n, f) != n) {
-        snprintf(err, err_cap, "%s: truncated pixel data", path);
+        snprintf(err, err_cap, "truncated pixel data");
         goto fail;
     }
-    fclose(f);
     *rgb = data;
     *width = (int)w;
     *height = (int)h;
@@ -67,6 +60,21 @@ int ppm_read(const char *path, uint8_t **rgb, int *width, int *height, char *err
 
 fail:
     free(data);
-    fclose(f);
     return -1;
+}
+
+int ppm_read(const char *path, uint8_t **rgb, int *width, int *height, char *err,
+             size_t err_cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_cap, "%s: cannot open", path);
+        return -1;
+    }
+    char why[256];
+    int r = ppm_read_stream(f, rgb, width, height, why, sizeof why);
+    fclose(f);
+    if (r)
+        snprintf(err, err_cap, "%s: %s", path, why);
+    return r;
 }

@@ -6,10 +6,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Reads path into a malloc'd RGB buffer (width·3 bytes per row). Returns 0,
  * or -1 with a one-line reason in err. */
 int ppm_read(const char *path, uint8_t **rgb, int *width, int *height, char *err,
              size_t err_cap);
+/* The same from an open stream (a file, or a decoder's pipe); err then
+ * holds the reason alone. */
+int ppm_read_stream(FILE *f, uint8_t **rgb, int *width, int *height, char *err,
+                    size_t err_cap);
 
 #endif
