@@ -15,6 +15,7 @@
 #include "lookout/detector.h"
 #include "lookout/onnx.h"
 #include "onnx.pb-c.h"
+#include "ppm.h"
 
 /* ----------------------------------------------------------- helpers */
 
@@ -153,7 +154,6 @@ static void expect_new_error(const char *path, const lk_detector_opts *o, lk_sta
     assert_null(d);
 }
 
-/* Binary PPM (P6, maxval 255). */
 typedef struct image {
     int w, h;
     uint8_t *rgb;
@@ -162,15 +162,9 @@ typedef struct image {
 static image read_ppm(const char *path)
 {
     image im = {0, 0, NULL};
-    FILE *f = fopen(path, "rb");
-    int maxval = 0;
-    assert_non_null(f);
-    if (fscanf(f, "P6 %d %d %d", &im.w, &im.h, &maxval) != 3 || maxval != 255 || fgetc(f) == EOF)
-        fail_msg("%s: not a binary 8-bit PPM", path);
-    im.rgb = malloc((size_t)im.w * im.h * 3);
-    assert_non_null(im.rgb);
-    assert_int_equal(fread(im.rgb, 1, (size_t)im.w * im.h * 3, f), (size_t)im.w * im.h * 3);
-    fclose(f);
+    char err[512];
+    if (ppm_read(path, &im.rgb, &im.w, &im.h, err, sizeof err))
+        fail_msg("%s", err);
     return im;
 }
 

@@ -25,6 +25,7 @@
 
 #include "conformance.h"
 #include "lookout/detector.h"
+#include "ppm.h"
 
 #define REF_MIN 0.3f        /* reference boxes that must be found */
 #define EXTRA_MIN 0.35f     /* Lookout boxes that must be in the reference */
@@ -121,22 +122,11 @@ static void ref_read(const char *dir, const char *model, ref_set *r)
         fail_msg("%s/frames.txt: no frames", dir);
 }
 
-/* Binary PPM (P6, maxval 255) into *rgb (malloc'd). */
 static void read_ppm(const char *path, uint8_t **rgb, int *w, int *h)
 {
-    FILE *f = fopen(path, "rb");
-    int maxval, c;
-    if (!f)
-        fail_msg("%s missing", path);
-    if (fscanf(f, "P6 %d %d %d", w, h, &maxval) != 3 || maxval != 255 || *w < 1 || *h < 1 ||
-        (c = fgetc(f)) == EOF || (c != ' ' && c != '\n' && c != '\t' && c != '\r'))
-        fail_msg("%s: not a P6 PPM with maxval 255", path);
-    size_t n = (size_t)*w * (size_t)*h * 3;
-    *rgb = malloc(n);
-    assert_non_null(*rgb);
-    if (fread(*rgb, 1, n, f) != n)
-        fail_msg("%s: truncated", path);
-    fclose(f);
+    char err[512];
+    if (ppm_read(path, rgb, w, h, err, sizeof err))
+        fail_msg("%s", err);
 }
 
 static double iou(float ax1, float ay1, float ax2, float ay2, float bx1, float by1, float bx2,
